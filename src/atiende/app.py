@@ -1,0 +1,58 @@
+"""Builds the ASGI app: REST routers, error handlers, UI, and the background services."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from atiende import __version__
+from atiende.clock import Clock, SystemClock
+from atiende.db import Database
+from atiende.settings import Settings, get_settings
+from atiende.web import BodyLimitMiddleware, install_error_handlers
+
+
+def api_routers() -> list[APIRouter]:
+    """Every REST router, one line per domain."""
+    from atiende.audit.api import router as audit
+    from atiende.auth.api import memberships
+    from atiende.auth.api import router as auth
+    from atiende.tenancy.api import clients, projects
+
+    return [auth, memberships, clients, projects, audit]
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
+               database: Database | None = None, with_ui: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or Database(settings.database_url, echo=settings.sql_echo)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await database.dispose()
+
+    app = FastAPI(title="Atiende", version=__version__, lifespan=lifespan, docs_url="/api/docs",
+                  redoc_url=None, openapi_url="/api/openapi.json",
+                  description="Omnichannel contact center API. Errors are JSON `{detail, field}`.")
+    app.state.settings = settings
+    app.state.database = database
+    app.state.clock = clock or SystemClock()
+    install_error_handlers(app)
+    for router in api_routers():
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness and database check")
+    async def healthz() -> dict[str, str]:
+        async with database.session() as session:
+            from sqlalchemy import text
+
+            await session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if with_ui if with_ui is not None else settings.ui_enabled:
+        from atiende.ui import mount_ui
+
+        mount_ui(app)
+    return app

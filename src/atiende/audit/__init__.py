@@ -1,0 +1,1 @@
+"""Who changed which configuration, when, from what to what."""

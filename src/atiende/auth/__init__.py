@@ -1,0 +1,1 @@
+"""Users, memberships (a user's role and license in a client), tokens and permission checks."""

@@ -1,0 +1,2 @@
+"""The setup catalog a campaign is built from: schedules, typifications, fields, funnels,
+survey bots. Channels live in ``atiende.channels``."""

@@ -1,0 +1,1 @@
+"""Channels: where conversations come from (WhatsApp, web chat, Telegram, API)."""

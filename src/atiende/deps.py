@@ -1,0 +1,63 @@
+"""Typed dependencies shared by every router: the session, the clock, the caller."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from atiende.auth.caller import Caller
+from atiende.auth.service import InvalidToken, auth_service
+from atiende.clock import Clock
+from atiende.db import Database, run_after_commit
+from atiende.settings import Settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+def get_clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the endpoint returns, rolled back on error.
+
+    Runs with ``scope="function"`` so the commit happens before the response is sent: a client
+    that gets 201 can read what it created, and a failing commit still becomes an error response.
+    """
+    database: Database = request.app.state.database
+    async with database.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            session.info.pop("after_commit", None)
+            raise
+    await run_after_commit(session)
+
+
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+async def get_caller(session: DbSession, clock: ClockDep,
+                     token: Annotated[str | None, Depends(oauth2_scheme)]) -> Caller:
+    if not token:
+        raise InvalidToken()
+    return await auth_service.caller_for_token(session, token, clock=clock)
+
+
+CurrentCaller = Annotated[Caller, Depends(get_caller)]
+BearerToken = Annotated[str | None, Depends(oauth2_scheme)]

@@ -1,0 +1,17 @@
+"""Imports every domain's tables so metadata (Alembic, tests) sees the whole schema."""
+
+from atiende.audit.models import AuditEvent
+from atiende.auth.models import AccessToken, LoginAttempt, Membership, User
+from atiende.campaigns.models import Campaign, CampaignChannel, CampaignField
+from atiende.catalog.models import (
+    FieldDefinition, Funnel, FunnelStage, Holiday, Schedule, SurveyBot, SurveyQuestion, TimeBand, Typification,
+)
+from atiende.channels.models import Channel
+from atiende.db import Base
+from atiende.tenancy.models import Client, Project
+
+__all__ = [
+    "AccessToken", "AuditEvent", "Base", "Campaign", "CampaignChannel", "CampaignField", "Channel", "Client",
+    "FieldDefinition", "Funnel", "FunnelStage", "Holiday", "LoginAttempt", "Membership", "Project", "Schedule",
+    "SurveyBot", "SurveyQuestion", "TimeBand", "Typification", "User",
+]

@@ -1,0 +1,38 @@
+"""Process settings, read once from ``ATIENDE_*`` environment variables.
+
+Every knob an operator may need lives here so the README can list them in one table.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ATIENDE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./atiende.db",
+        description="SQLAlchemy async URL; PostgreSQL: postgresql+asyncpg://user@host/db",
+    )
+    redis_url: str | None = Field(default=None, description="Redis URL for the event bus across processes")
+    secret_key: str = Field(default="change-me-in-production", description="Signs UI session cookies")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = Field(default="", description="Public base URL used in webhook URLs shown to admins")
+    token_ttl_minutes: int = Field(default=12 * 60, ge=1, description="Lifetime of API bearer tokens")
+    login_max_failures: int = Field(default=5, ge=1, description="Failed logins per email before a pause")
+    login_failure_window_minutes: int = Field(default=15, ge=1)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted")
+    media_dir: Path = Field(default=Path("./media"), description="Where received attachments are stored")
+    default_locale: str = "es"
+    ui_enabled: bool = Field(default=True, description="Mount the NiceGUI console and workspace")
+    worker_enabled: bool = Field(default=True, description="Run the scheduled-jobs worker inside the app")
+    sql_echo: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

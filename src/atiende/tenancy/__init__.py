@@ -1,0 +1,1 @@
+"""Clients (tenants), their plans and their projects."""
