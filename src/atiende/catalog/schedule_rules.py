@@ -1,0 +1,168 @@
+"""Business-hours arithmetic, pure and clock-free: is a schedule open at an instant, and when
+does that change next. Works on wall-clock time in the schedule's zone, so DST shifts move the
+UTC instants of a band, never its local hours.
+
+Rules: a band is open on ``weekday`` from ``start`` (inclusive) to ``end`` (exclusive). ``end``
+00:00 means the end of that day. An ``overnight`` band runs past midnight and ends at ``end`` on
+the next day. A holiday closes its whole local calendar day, including the tail of an overnight
+band that began the evening before.
+"""
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+SEARCH_DAYS = 400  # far enough to step over a year of holidays
+
+
+class BandLike(Protocol):
+    weekday: int
+    start: time
+    end: time
+    overnight: bool
+
+
+class ScheduleLike(Protocol):
+    timezone: str
+
+    @property
+    def bands(self) -> Sequence[BandLike]: ...
+
+    @property
+    def holidays(self) -> Sequence["HolidayLike"]: ...
+
+
+class HolidayLike(Protocol):
+    day: date
+
+
+@dataclass(frozen=True)
+class Band:
+    weekday: int
+    start: time
+    end: time
+    overnight: bool = False
+
+
+def is_valid_timezone(name: str) -> bool:
+    if name not in _zones():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+_ZONES: set[str] = set()
+
+
+def _zones() -> set[str]:
+    if not _ZONES:
+        _ZONES.update(available_timezones())
+    return _ZONES
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def band_span(band: BandLike) -> tuple[int, int]:
+    """The band as [start, end) minutes from Monday 00:00; ``end`` may pass the week's end."""
+    start = band.weekday * MINUTES_PER_DAY + _minutes(band.start)
+    end = band.weekday * MINUTES_PER_DAY + _minutes(band.end)
+    if band.overnight or _minutes(band.end) == 0:
+        end += MINUTES_PER_DAY
+    return start, end
+
+
+def band_problem(band: BandLike) -> str | None:
+    """Why a single band is unusable, or None."""
+    if not 0 <= band.weekday <= 6:
+        return "weekday must be 0 (Monday) to 6 (Sunday)"
+    if band.start.second or band.end.second or band.start.microsecond or band.end.microsecond:
+        return "times are whole minutes"
+    start, end = _minutes(band.start), _minutes(band.end)
+    if band.overnight:
+        if end == 0 or end >= start:
+            return "an overnight band must end the next day before it starts (e.g. 22:00 to 06:00)"
+    elif end != 0 and end <= start:
+        return "end must be after start; mark the band overnight to cross midnight"
+    return None
+
+
+def overlapping_pair(bands: Sequence[BandLike]) -> tuple[int, int] | None:
+    """Indexes of two bands that overlap on the weekly circle (Sunday night wraps to Monday)."""
+    spans = [band_span(b) for b in bands]
+    for i, (a_start, a_end) in enumerate(spans):
+        for j in range(i + 1, len(spans)):
+            b_start, b_end = spans[j]
+            for shift in (-MINUTES_PER_WEEK, 0, MINUTES_PER_WEEK):
+                if a_start < b_end + shift and b_start + shift < a_end:
+                    return i, j
+    return None
+
+
+def _local(schedule: ScheduleLike, at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise ValueError("an aware datetime is needed")
+    return at.astimezone(ZoneInfo(schedule.timezone))
+
+
+def _holidays(schedule: ScheduleLike) -> set[date]:
+    return {h.day for h in schedule.holidays}
+
+
+def is_open(schedule: ScheduleLike, at: datetime) -> bool:
+    local = _local(schedule, at)
+    return _open_local(schedule.bands, _holidays(schedule), local.date(), _minutes(local.time()))
+
+
+def _open_local(bands: Iterable[BandLike], holidays: set[date], day: date, minute: int) -> bool:
+    if day in holidays:
+        return False
+    weekday = day.weekday()
+    yesterday = (weekday - 1) % 7
+    for band in bands:
+        start, end = _minutes(band.start), _minutes(band.end)
+        if band.weekday == weekday:
+            if band.overnight or end == 0:
+                if minute >= start:
+                    return True
+            elif start <= minute < end:
+                return True
+        if band.weekday == yesterday and band.overnight and minute < end:
+            return True
+    return False
+
+
+def _boundaries(schedule: ScheduleLike, first_day: date, days: int) -> Iterator[datetime]:
+    """Every local instant where openness could flip, day by day, as aware datetimes."""
+    zone = ZoneInfo(schedule.timezone)
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        minutes = {0}
+        for band in schedule.bands:
+            if band.weekday == day.weekday():
+                minutes.add(_minutes(band.start))
+            if (band.weekday == day.weekday() and not band.overnight) or (
+                    band.overnight and band.weekday == (day.weekday() - 1) % 7):
+                minutes.add(_minutes(band.end))
+        for minute in sorted(minutes):
+            yield datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
+
+
+def next_change(schedule: ScheduleLike, at: datetime) -> datetime | None:
+    """The first instant after ``at`` where ``is_open`` differs from now; None if it never does."""
+    current = is_open(schedule, at)
+    start_day = _local(schedule, at).date() - timedelta(days=1)
+    for candidate in _boundaries(schedule, start_day, SEARCH_DAYS):
+        # A local time skipped by a DST jump maps to the instant just after the jump.
+        instant = candidate.astimezone(UTC)
+        if instant > at and is_open(schedule, instant) != current:
+            return instant
+    return None
