@@ -18,8 +18,10 @@ from sqlalchemy.engine import make_url
 
 from atiende import migrate
 from atiende.app import create_app
+from atiende.bus import InProcessBus
 from atiende.clock import FakeClock
 from atiende.db import Base, Database
+from atiende.jobs import Worker
 from atiende.settings import Settings
 
 pytest_plugins = ["tests.factories"]
@@ -79,8 +81,19 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings, database: Database, clock: FakeClock):  # type: ignore[no-untyped-def]
-    return create_app(settings, clock=clock, database=database, with_ui=False)
+def bus() -> InProcessBus:
+    return InProcessBus()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, database: Database, clock: FakeClock, bus: InProcessBus):  # type: ignore[no-untyped-def]
+    """The real app; its jobs worker is not started: tests run due jobs with ``worker.run_due()``."""
+    return create_app(settings, clock=clock, database=database, bus=bus, with_ui=False)
+
+
+@pytest.fixture
+def worker(app) -> Worker:  # type: ignore[no-untyped-def]
+    return app.state.worker
 
 
 @pytest.fixture(autouse=True)

@@ -3,11 +3,15 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
 
 from atiende import __version__
+from atiende.bus import EventBus, make_bus
 from atiende.clock import Clock, SystemClock
 from atiende.db import Database
+from atiende.jobs import JobContext, Worker
 from atiende.settings import Settings, get_settings
 from atiende.web import BodyLimitMiddleware, install_error_handlers
 
@@ -23,21 +27,39 @@ def api_routers() -> list[APIRouter]:
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
-               database: Database | None = None, with_ui: bool | None = None) -> FastAPI:
+               database: Database | None = None, bus: EventBus | None = None,
+               with_ui: bool | None = None) -> FastAPI:
+    """The whole product as one ASGI app. Tests pass their own clock, database and bus; the
+    background services (bus reader, jobs worker) start in the lifespan."""
     settings = settings or get_settings()
     database = database or Database(settings.database_url, echo=settings.sql_echo)
+    bus = bus or make_bus(settings.redis_url)
+    clock = clock or SystemClock()
+    http_client = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
+    worker = Worker(JobContext(database=database, clock=clock, bus=bus, settings=settings, http=http_client))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await database.dispose()
+        await bus.start()
+        if settings.worker_enabled:
+            worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            await bus.stop()
+            await http_client.aclose()
+            await database.dispose()
 
     app = FastAPI(title="Atiende", version=__version__, lifespan=lifespan, docs_url="/api/docs",
                   redoc_url=None, openapi_url="/api/openapi.json",
                   description="Omnichannel contact center API. Errors are JSON `{detail, field}`.")
     app.state.settings = settings
     app.state.database = database
-    app.state.clock = clock or SystemClock()
+    app.state.clock = clock
+    app.state.bus = bus
+    app.state.worker = worker
+    app.state.http = http_client
     install_error_handlers(app)
     for router in api_routers():
         app.include_router(router)
@@ -45,8 +67,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     @app.get("/healthz", tags=["ops"], summary="Liveness and database check")
     async def healthz() -> dict[str, str]:
         async with database.session() as session:
-            from sqlalchemy import text
-
             await session.execute(text("SELECT 1"))
         return {"status": "ok"}
 

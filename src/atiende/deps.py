@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.auth.caller import Caller
 from atiende.auth.service import InvalidToken, auth_service
+from atiende.bus import EventBus
 from atiende.clock import Clock
 from atiende.db import Database, run_after_commit
+from atiende.jobs import Worker
 from atiende.settings import Settings
 
 
@@ -24,6 +26,14 @@ def get_clock(request: Request) -> Clock:
 
 def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def get_bus(request: Request) -> EventBus:
+    return request.app.state.bus
+
+
+def get_worker(request: Request) -> Worker:
+    return request.app.state.worker
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -48,6 +58,8 @@ DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
+BusDep = Annotated[EventBus, Depends(get_bus)]
+WorkerDep = Annotated[Worker, Depends(get_worker)]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

@@ -8,10 +8,11 @@ from atiende.catalog.models import (
 )
 from atiende.channels.models import Channel
 from atiende.db import Base
+from atiende.jobs import ScheduledJob
 from atiende.tenancy.models import Client, Project
 
 __all__ = [
     "AccessToken", "AuditEvent", "Base", "Campaign", "CampaignChannel", "CampaignField", "Channel", "Client",
     "FieldDefinition", "Funnel", "FunnelStage", "Holiday", "LoginAttempt", "Membership", "Project", "Schedule",
-    "SurveyBot", "SurveyQuestion", "TimeBand", "Typification", "User",
+    "ScheduledJob", "SurveyBot", "SurveyQuestion", "TimeBand", "Typification", "User",
 ]
