@@ -1,0 +1,30 @@
+"""A worker process on its own: the same jobs loop the app runs, without HTTP."""
+
+import asyncio
+
+import httpx
+
+from atiende.bus import make_bus
+from atiende.clock import SystemClock
+from atiende.db import Database
+from atiende.jobs import JobContext, Worker
+from atiende.settings import Settings
+
+
+async def run_worker_forever(settings: Settings) -> None:
+    import atiende.models  # noqa: F401  (job functions register on import of their domains)
+    from atiende.app import api_routers
+
+    api_routers()  # importing the routers imports every domain, and so every @job
+    database = Database(settings.database_url)
+    bus = make_bus(settings.redis_url)
+    await bus.start()
+    async with httpx.AsyncClient(timeout=15.0) as http:
+        worker = Worker(JobContext(database=database, clock=SystemClock(), bus=bus, settings=settings, http=http))
+        worker.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await worker.stop()
+            await bus.stop()
+            await database.dispose()
