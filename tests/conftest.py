@@ -1,14 +1,17 @@
 """Test harness: a real database (SQLite file or PostgreSQL) migrated with Alembic, the real app
 over HTTP, a fake clock. Tables are emptied after every test.
 
-Choose the database with ``ATIENDE_TEST_DATABASE_URL`` (default: a temporary SQLite file). For
-PostgreSQL each run creates and drops its own database, so parallel runs never collide.
+Plain ``pytest`` runs every database test twice: on SQLite (a temporary file) and on PostgreSQL
+(``postgresql+asyncpg://postgres@127.0.0.1:5432/test``; each run creates and drops its own
+database, so parallel runs never collide). ``ATIENDE_TEST_DATABASE_URL=sqlite`` (or a PostgreSQL
+URL) restricts a run to that one database, for quick local loops.
 """
 
 import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -27,8 +30,16 @@ from atiende.settings import Settings
 pytest_plugins = ["tests.factories"]
 
 
-def _base_url() -> str:
-    return os.environ.get("ATIENDE_TEST_DATABASE_URL", "sqlite")
+DEFAULT_POSTGRESQL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def _database_bases() -> list[str]:
+    chosen = os.environ.get("ATIENDE_TEST_DATABASE_URL")
+    return [chosen] if chosen else ["sqlite", DEFAULT_POSTGRESQL]
+
+
+def _kind(base: str) -> str:
+    return "sqlite" if base.startswith("sqlite") else "postgresql"
 
 
 async def _admin_execute(url: str, statement: str) -> None:
@@ -43,12 +54,13 @@ async def _admin_execute(url: str, statement: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base = _base_url()
-    if base == "sqlite":
-        path: Path = tmp_path_factory.mktemp("db") / "atiende-test.db"
-        url = f"sqlite+aiosqlite:///{path}"
+@contextmanager
+def fresh_database(directory: Path, base: str) -> Iterator[str]:
+    """A new, migrated database of the kind of ``base`` (SQLite file in ``directory``, or a new
+    PostgreSQL database dropped afterwards); yields its URL. An unreachable PostgreSQL fails
+    the tests loudly: it is never skipped."""
+    if _kind(base) == "sqlite":
+        url = f"sqlite+aiosqlite:///{directory / f'atiende-{uuid.uuid4().hex[:8]}.db'}"
         migrate.upgrade(url)
         yield url
         return
@@ -60,6 +72,23 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         asyncio.run(_admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", params=_database_bases(), ids=_kind)
+def db_base(request: pytest.FixtureRequest) -> str:
+    """The database kind under test; every test that touches a database runs once per kind."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def db_kind(db_base: str) -> str:
+    return _kind(db_base)
+
+
+@pytest.fixture(scope="session")
+def database_url(db_base: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_database(tmp_path_factory.mktemp("db"), db_base) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from atiende.clock import Clock, SystemClock
 from atiende.db import Database
 from atiende.jobs import JobContext, Worker
 from atiende.settings import Settings, get_settings
-from atiende.web import BodyLimitMiddleware, install_error_handlers
+from atiende.web import ERROR_RESPONSES, BodyLimitMiddleware, install_error_handlers
 
 
 def api_routers() -> list[APIRouter]:
@@ -21,9 +21,10 @@ def api_routers() -> list[APIRouter]:
     from atiende.audit.api import router as audit
     from atiende.auth.api import memberships
     from atiende.auth.api import router as auth
+    from atiende.campaigns.api import router as campaigns
     from atiende.tenancy.api import clients, projects
 
-    return [auth, memberships, clients, projects, audit]
+    return [auth, memberships, clients, projects, audit, campaigns]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.http = http_client
     install_error_handlers(app)
     for router in api_routers():
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and database check")
     async def healthz() -> dict[str, str]:

@@ -5,10 +5,30 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atiende.errors import AtiendeError
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer."""
+
+    detail: str
+    field: str | None = None
+    errors: list[dict[str, Any]] | None = None
+    retry_after: int | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": description} for code, description in {
+        400: "Bad request", 401: "Not authenticated", 403: "Not allowed for your role or license",
+        404: "Not found (or belongs to another client)", 409: "Conflicts with existing data",
+        413: "Body too large", 422: "Invalid value; `field` names it", 429: "Too many requests",
+    }.items()
+}
 
 
 def error_response(error: AtiendeError) -> JSONResponse:
@@ -41,9 +61,22 @@ def install_error_handlers(app: FastAPI) -> None:
                             status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         return JSONResponse({"detail": exc.detail, "field": None}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+                            headers=headers or None)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method any route serves on this path (Starlette reports only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "__none__"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods.update(route.methods)
+    return sorted(methods)
 
 
 class BodyLimitMiddleware:
