@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     ui_enabled: bool = Field(default=True, description="Mount the NiceGUI console and workspace")
     worker_enabled: bool = Field(default=True, description="Run the scheduled-jobs worker inside the app")
     sql_echo: bool = False
+    # Channels (issue 5): base URLs are settings so tests and the demo point them at local fakes.
+    whatsapp_graph_url: str = Field(default="https://graph.facebook.com",
+                                    description="Meta Graph API base URL (WhatsApp Cloud API)")
+    whatsapp_messages_per_second: int = Field(default=80, ge=1, le=10_000,
+                                              description="Outbound WhatsApp messages per second per number")
+    telegram_api_url: str = Field(default="https://api.telegram.org", description="Telegram Bot API base URL")
+    media_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024,
+                                 description="Largest attachment downloaded from a channel or uploaded")
+    widget_messages_per_minute: int = Field(default=20, ge=1, description="Per web-chat visitor")
+    widget_poll_seconds: int = Field(default=25, ge=1, le=60, description="Long-poll wait of the chat widget")
 
 
 @lru_cache
