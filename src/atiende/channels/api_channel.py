@@ -1,0 +1,166 @@
+"""The API channel: any system talks to Atiende over signed HTTP.
+
+Inbound ``POST /api/v1/channels/{id}/inbound`` and status reports ``POST …/{id}/status`` carry
+``X-Atiende-Signature: sha256=<hex HMAC-SHA256 of the raw body with the channel's secret>``
+(``credentials["secret"]``). Unknown or inactive channel: 404; missing or wrong signature: 401;
+both before anything is stored. The same ``external_id`` twice is stored once; both answers are
+200 with the same ids. The answer is sent once the message is committed; assignment and events
+follow after it.
+
+Outbound: every agent, bot and system message is POSTed to ``settings["callback_url"]`` with the
+same signature header and this JSON body::
+
+    {"message_id": 17, "conversation_id": 4, "contact": {"external_id": "c-1", "name": "Ana"},
+     "sender": "agent", "text": "Hola", "attachments": [], "created_at": "2026-01-05T12:00:00Z"}
+
+A 2xx answer marks it sent (a JSON ``{"external_id": "..."}`` in the answer is stored as the
+provider id); 408, 425, 429, 5xx and network errors are retried with backoff; any other answer
+fails the message with the status and body as the reason.
+"""
+
+import hashlib
+import hmac
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.background import BackgroundTask
+
+from atiende.channels.models import Channel, ChannelKind
+from atiende.channels.protocol import (
+    InboundContact, InboundMessage, PermanentSendError, RetryableSendError, StatusUpdate, register_adapter,
+)
+from atiende.conversations.deps import EngineDep
+from atiende.conversations.models import Conversation, Message
+from atiende.conversations.outbound import apply_status
+from atiende.conversations.routing import active_channel, ingest
+from atiende.conversations.schemas import InboundIn, InboundOut, StatusIn, StatusOut
+from atiende.errors import Invalid, Unauthorized
+from atiende.jobs import JobContext
+from atiende.kit.schemas import MAX_ID
+
+SIGNATURE_HEADER = "X-Atiende-Signature"
+RETRYABLE_STATUSES = {408, 425, 429}
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class BadSignature(Unauthorized):
+    def __init__(self) -> None:
+        super().__init__(f"Missing or wrong {SIGNATURE_HEADER}", field=SIGNATURE_HEADER)
+
+
+def verify(channel: Channel, body: bytes, signature: str | None) -> None:
+    secret = (channel.credentials or {}).get("secret")
+    if not secret or not signature or not hmac.compare_digest(sign(str(secret), body), signature.strip()):
+        raise BadSignature()
+
+
+def _parse(body: bytes, schema: type[Any]) -> Any:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid("The body is not valid JSON", field="body") from exc
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
+
+
+def to_inbound(body: InboundIn) -> InboundMessage:
+    who = body.contact
+    return InboundMessage(external_id=body.external_id,
+                          contact=InboundContact(external_id=who.external_id, name=who.name, phone=who.phone),
+                          text=body.text, attachments=tuple(body.attachments), sent_at=body.timestamp)
+
+
+router = APIRouter(prefix="/api/v1/channels", tags=["api channel"])
+ChannelId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Signature = Annotated[str | None, Header(alias=SIGNATURE_HEADER, max_length=200,
+                                         description="sha256=<hex HMAC-SHA256 of the raw body>")]
+
+
+def _body_doc(schema: type[Any]) -> dict[str, Any]:
+    """Document the body we read raw (the signature covers the exact bytes): the model's JSON
+    schema with its nested definitions written inline."""
+    full = schema.model_json_schema()
+    definitions = full.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(definitions[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline(full)}}}}
+
+
+@router.post("/{channel_id}/inbound", response_model=InboundOut, openapi_extra=_body_doc(InboundIn),
+             summary="A message from your system (signed); stored once per external_id")
+async def inbound(channel_id: ChannelId, request: Request, engine: EngineDep, signature: Signature = None) -> Any:
+    raw = await request.body()
+
+    def check(channel: Channel) -> list[InboundMessage]:
+        verify(channel, raw, signature)
+        return [to_inbound(_parse(raw, InboundIn))]
+
+    ingested = await ingest(engine, channel_id, ChannelKind.api, check)
+    received = ingested.received[0]
+    out = InboundOut(message_id=received.message.id, conversation_id=received.conversation.id,
+                     duplicate=received.duplicate)
+    return JSONResponse(out.model_dump(), background=BackgroundTask(ingested.after_commit))
+
+
+@router.post("/{channel_id}/status", response_model=StatusOut, openapi_extra=_body_doc(StatusIn),
+             summary="A delivery report (sent, delivered, read, failed) for a message we sent (signed)")
+async def status_report(channel_id: ChannelId, request: Request, engine: EngineDep,
+                        signature: Signature = None) -> Any:
+    raw = await request.body()
+    async with engine.database.session() as session:
+        channel = await active_channel(session, channel_id, ChannelKind.api)
+        verify(channel, raw, signature)
+        body: StatusIn = _parse(raw, StatusIn)
+        message, changed = await apply_status(session, engine, channel, StatusUpdate(
+            status=body.status, message_id=body.message_id, external_id=body.external_id, reason=body.reason,
+            at=body.timestamp))
+    return StatusOut(message_id=message.id, status=message.status, changed=changed)
+
+
+class ApiChannelAdapter:
+    kind = ChannelKind.api
+
+    async def send(self, ctx: JobContext, channel: Channel, conversation: Conversation, message: Message) -> str | None:
+        url = (channel.settings or {}).get("callback_url")
+        secret = (channel.credentials or {}).get("secret")
+        if not url or not secret:
+            raise PermanentSendError("The API channel has no callback_url or secret configured")
+        contact = conversation.contact
+        payload = {"message_id": message.id, "conversation_id": conversation.id,
+                   "contact": {"external_id": contact.external_id_on(channel.id), "name": contact.name},
+                   "sender": message.sender, "text": message.text, "attachments": message.attachments,
+                   "created_at": message.created_at.isoformat()}
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        response = await ctx.http.post(str(url), content=body, headers={
+            "Content-Type": "application/json", SIGNATURE_HEADER: sign(str(secret), body)})
+        if response.status_code in RETRYABLE_STATUSES or response.status_code >= 500:
+            raise RetryableSendError(f"callback answered {response.status_code}")
+        if not 200 <= response.status_code < 300:
+            raise PermanentSendError(f"callback answered {response.status_code}: {response.text[:300]}")
+        try:
+            answer = response.json()
+        except ValueError:
+            return None
+        provider_id = answer.get("external_id") if isinstance(answer, dict) else None
+        return str(provider_id)[:200] if provider_id else None
+
+
+register_adapter(ApiChannelAdapter())

@@ -1,0 +1,1 @@
+"""The conversation engine: contacts, conversations, messages, queue, assignment, hours, closing, survey."""

@@ -1,0 +1,241 @@
+"""Who gets a waiting conversation, and when.
+
+Every decision for a campaign first locks that campaign's ``DispatchState`` row, so decisions for
+one campaign never interleave — across tasks, processes and hosts (``SELECT … FOR UPDATE`` on
+PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serializes every writer). Lock order everywhere: the
+campaign's dispatch row, then conversation rows, then job rows; several campaigns by ascending id.
+
+Rules (tab *Método de asignación*):
+- eligible = attached to the campaign, license active, presence online, load below capacity
+  (the attachment's capacity, else the client's default); nothing is assigned while the
+  campaign's schedule is closed;
+- a contact's exclusive agent (attached to the campaign) takes their conversations whatever the
+  method. If that agent is not eligible the conversation waits for them — unless they are offline
+  (or their license is off) and the campaign has *Reasignar…* on, then it goes to someone else;
+- **Inteligente**: the agent who last served this contact in this campaign if eligible, else the
+  least loaded, ties broken by the longest time since their last assignment (then lowest id);
+- **Round Robin**: the next eligible agent (by membership id) after the last one served, wrapping
+  around; the position is stored in ``DispatchState`` so it survives restarts;
+- waiting conversations are served in arrival order; one pinned to a busy exclusive agent does not
+  hold back those behind it.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from atiende.auth.models import Membership, Presence
+from atiende.bus import EventBus
+from atiende.campaigns.models import AssignmentMethod, Campaign
+from atiende.catalog.models import Schedule
+from atiende.catalog.schedule_rules import is_open
+from atiende.conversations.events import ConversationAssigned, QueueChanged, emit
+from atiende.conversations.models import (
+    Assignment, CampaignAgent, Contact, Conversation, ConversationStatus, DispatchState, EndReason,
+)
+from atiende.tenancy.models import Client
+
+BATCH = 100
+NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass
+class Seat:
+    """An agent attached to the campaign, as the dispatcher sees them during one pass."""
+
+    membership_id: int
+    capacity: int
+    load: int
+    last_assigned_at: datetime | None
+    presence: Presence
+    active: bool
+
+    @property
+    def eligible(self) -> bool:
+        return self.active and self.presence == Presence.online and self.load < self.capacity
+
+    @property
+    def gone(self) -> bool:
+        """Offline or logged out (license off): what *Reasignar…* is about."""
+        return not self.active or self.presence == Presence.offline
+
+
+async def lock_campaign(session: AsyncSession, campaign_id: int) -> DispatchState:
+    """Take the campaign's dispatch lock for the rest of the transaction (created on first use)."""
+    stmt = (select(DispatchState).where(DispatchState.campaign_id == campaign_id).with_for_update()
+            .execution_options(populate_existing=True))
+    state = await session.scalar(stmt)
+    if state is None:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await session.execute(insert(DispatchState).values(campaign_id=campaign_id).on_conflict_do_nothing())
+        state = (await session.scalars(stmt)).one()
+    return state
+
+
+async def lock_campaigns(session: AsyncSession, campaign_ids: Sequence[int]) -> None:
+    for campaign_id in sorted(set(campaign_ids)):
+        await lock_campaign(session, campaign_id)
+
+
+async def seats(session: AsyncSession, campaign: Campaign) -> dict[int, Seat]:
+    default_capacity = await session.scalar(
+        select(Client.default_agent_capacity).where(Client.id == campaign.client_id)) or 1
+    loads = dict((await session.execute(
+        select(Assignment.membership_id, func.count())
+        .where(Assignment.campaign_id == campaign.id, Assignment.ended_at.is_(None))
+        .group_by(Assignment.membership_id))).all())
+    rows = await session.execute(
+        select(CampaignAgent.membership_id, CampaignAgent.capacity, CampaignAgent.last_assigned_at,
+               Membership.presence, Membership.active)
+        .join(Membership, Membership.id == CampaignAgent.membership_id)
+        .where(CampaignAgent.campaign_id == campaign.id))
+    return {m: Seat(m, cap if cap is not None else default_capacity, loads.get(m, 0), last, presence, active)
+            for m, cap, last, presence, active in rows}
+
+
+async def campaign_is_open(session: AsyncSession, campaign: Campaign, now: datetime) -> bool:
+    schedule = await session.get(Schedule, campaign.schedule_id)
+    return schedule is not None and is_open(schedule, now)
+
+
+async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaign, now: datetime, *,
+                         keep_away: dict[int, int] | None = None, announce: bool = False) -> list[Conversation]:
+    """Assign waiting conversations in arrival order while an eligible agent has room.
+
+    ``keep_away`` maps conversation ids to an agent who must not get them back in this pass (a
+    mass transfer back to the queue). Returns the conversations assigned.
+    """
+    state = await lock_campaign(session, campaign.id)
+    assigned: list[Conversation] = []
+    if await campaign_is_open(session, campaign, now):
+        table = await seats(session, campaign)
+        after: tuple[datetime, int] | None = None
+        while any(s.eligible for s in table.values()):
+            batch = await _waiting_batch(session, campaign.id, after)
+            if not batch:
+                break
+            for conversation in batch:
+                after = (conversation.queued_at or now, conversation.id)
+                seat = await choose(session, campaign, state, conversation, table,
+                                    avoid=(keep_away or {}).get(conversation.id))
+                if seat is not None:
+                    await _assign(session, bus, campaign, conversation, seat, now)
+                    assigned.append(conversation)
+                    if not any(s.eligible for s in table.values()):
+                        break
+        await session.flush()
+    if assigned or announce:
+        await announce_queue(session, bus, campaign)
+    return assigned
+
+
+async def _waiting_batch(session: AsyncSession, campaign_id: int,
+                         after: tuple[datetime, int] | None) -> list[Conversation]:
+    stmt = select(Conversation).where(Conversation.campaign_id == campaign_id,
+                                      Conversation.status == ConversationStatus.queued)
+    if after is not None:
+        stmt = stmt.where(or_(Conversation.queued_at > after[0],
+                              and_(Conversation.queued_at == after[0], Conversation.id > after[1])))
+    stmt = (stmt.order_by(Conversation.queued_at, Conversation.id).limit(BATCH).with_for_update(of=Conversation)
+            .execution_options(populate_existing=True))
+    return list((await session.scalars(stmt)).unique().all())
+
+
+async def choose(session: AsyncSession, campaign: Campaign, state: DispatchState, conversation: Conversation,
+                 table: dict[int, Seat], *, avoid: int | None = None) -> Seat | None:
+    """The agent who should take ``conversation`` now, or None if it must keep waiting."""
+    candidates = {m: s for m, s in table.items() if s.eligible and m != avoid}
+    exclusive_id = await session.scalar(
+        select(Contact.exclusive_agent_id).where(Contact.id == conversation.contact_id))
+    exclusive = table.get(exclusive_id) if exclusive_id is not None else None
+    if exclusive is not None and exclusive.membership_id != avoid:
+        if exclusive.eligible:
+            return exclusive
+        if not (exclusive.gone and campaign.permissions.reassign_when_exclusive_offline):
+            return None
+    if not candidates:
+        return None
+    if campaign.assignment_method == AssignmentMethod.round_robin:
+        ordered = sorted(candidates)
+        last = state.last_membership_id or 0
+        chosen = next((m for m in ordered if m > last), ordered[0])
+        state.last_membership_id = chosen
+        return candidates[chosen]
+    last_agent = await session.scalar(
+        select(Assignment.membership_id)
+        .where(Assignment.campaign_id == campaign.id, Assignment.contact_id == conversation.contact_id)
+        .order_by(Assignment.started_at.desc(), Assignment.id.desc()).limit(1))
+    if last_agent in candidates:
+        return candidates[last_agent]
+    return min(candidates.values(), key=lambda s: (s.load, s.last_assigned_at or NEVER, s.membership_id))
+
+
+async def _assign(session: AsyncSession, bus: EventBus, campaign: Campaign, conversation: Conversation,
+                  seat: Seat, now: datetime) -> None:
+    session.add(Assignment(conversation_id=conversation.id, campaign_id=campaign.id,
+                           contact_id=conversation.contact_id, membership_id=seat.membership_id, started_at=now))
+    conversation.status = ConversationStatus.assigned
+    conversation.assigned_membership_id = seat.membership_id
+    conversation.assigned_at = now
+    conversation.agent_replied = False  # "never answered" is about the agent serving it now
+    await session.execute(update(CampaignAgent).where(
+        CampaignAgent.campaign_id == campaign.id, CampaignAgent.membership_id == seat.membership_id)
+        .values(last_assigned_at=now))
+    seat.load += 1
+    seat.last_assigned_at = now
+    emit(session, bus, ConversationAssigned(
+        client_id=conversation.client_id, campaign_id=campaign.id, conversation_id=conversation.id,
+        status=conversation.status, membership_id=seat.membership_id, membership_ids=(seat.membership_id,)))
+
+
+async def assign_to(session: AsyncSession, bus: EventBus, campaign: Campaign, conversation: Conversation,
+                    membership_id: int, now: datetime) -> None:
+    """Give ``conversation`` to one chosen agent (a transfer); the caller checked eligibility."""
+    table = await seats(session, campaign)
+    await _assign(session, bus, campaign, conversation, table[membership_id], now)
+    await session.flush()
+
+
+async def end_assignment(session: AsyncSession, conversation: Conversation, now: datetime, reason: EndReason,
+                         typification_id: int | None = None) -> Assignment | None:
+    """Close the agent's open stretch on ``conversation`` (if any) and free their seat."""
+    current = await session.scalar(select(Assignment).where(
+        Assignment.conversation_id == conversation.id, Assignment.ended_at.is_(None)))
+    if current is not None:
+        current.ended_at = now
+        current.end_reason = reason
+        current.typification_id = typification_id
+    conversation.assigned_membership_id = None
+    await session.flush()
+    return current
+
+
+async def requeue(session: AsyncSession, conversation: Conversation, now: datetime, reason: EndReason,
+                  typification_id: int | None = None) -> Assignment | None:
+    """Back to the queue, keeping its original arrival time (so it is served first)."""
+    ended = await end_assignment(session, conversation, now, reason, typification_id)
+    conversation.status = ConversationStatus.queued
+    conversation.assigned_at = None
+    conversation.queued_at = conversation.queued_at or now
+    return ended
+
+
+async def announce_queue(session: AsyncSession, bus: EventBus, campaign: Campaign) -> None:
+    waiting = await session.scalar(select(func.count()).where(
+        Conversation.campaign_id == campaign.id, Conversation.status == ConversationStatus.queued))
+    emit(session, bus, QueueChanged(client_id=campaign.client_id, campaign_id=campaign.id, queued=int(waiting or 0)))
+
+
+async def held_by(session: AsyncSession, campaign_id: int, membership_id: int) -> list[Conversation]:
+    """Conversations ``membership_id`` is serving in the campaign, oldest first, locked."""
+    stmt = (select(Conversation)
+            .where(Conversation.campaign_id == campaign_id, Conversation.assigned_membership_id == membership_id,
+                   Conversation.status == ConversationStatus.assigned)
+            .order_by(Conversation.assigned_at, Conversation.id).with_for_update(of=Conversation)
+            .execution_options(populate_existing=True))
+    return list((await session.scalars(stmt)).unique().all())

@@ -1,0 +1,157 @@
+"""Messages we send: stored as ``queued``, delivered by a durable job through the channel's adapter,
+retried with backoff, and moved along queued → sent → delivered → read (or failed, with a reason).
+
+The delivery job never holds a transaction while it talks to the provider: it reads the message in
+one short session, calls the adapter, and records the result in another.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from atiende.auth.models import Membership
+from atiende.bus import EventBus
+from atiende.channels.models import Channel
+from atiende.channels.protocol import (
+    Attachment, PermanentSendError, StatusUpdate, adapter_for,
+)
+from atiende.conversations.events import MessageSent, MessageStatusChanged, emit
+from atiende.conversations.models import (
+    DELIVERY_RANK, Conversation, DeliveryStatus, Direction, Message, SenderKind,
+)
+from atiende.db import on_commit
+from atiende.errors import NotFound
+from atiende.jobs import JobContext, backoff, enqueue, job
+
+MAX_DELIVERY_ATTEMPTS = 6  # about 5 s, 10 s, 20 s, 40 s, 80 s between tries; ctx.extras may override
+
+
+async def post_message(session: AsyncSession, ctx: JobContext, conversation: Conversation, *, sender: SenderKind,
+                       text: str, attachments: Sequence[Attachment] = (), author: Membership | None = None,
+                       now: datetime) -> Message:
+    """Store an outbound message and schedule its delivery (after commit the worker is woken)."""
+    message = Message(conversation_id=conversation.id, channel_id=conversation.channel_id,
+                      direction=Direction.outbound, sender=sender,
+                      author_membership_id=author.id if author else None, text=text,
+                      attachments=[a.model_dump(mode="json") for a in attachments],
+                      status=DeliveryStatus.queued, created_at=now, delivery_attempts=0)
+    session.add(message)
+    await session.flush()
+    if sender in (SenderKind.agent, SenderKind.bot):
+        conversation.last_outbound_at = now
+    if sender == SenderKind.agent:
+        conversation.agent_replied = True
+    await enqueue(session, deliver_message, due_at=now, key=f"deliver:{message.id}", message_id=message.id)
+    _wake_worker_after_commit(session, ctx)
+    emit(session, ctx.bus, MessageSent(
+        client_id=conversation.client_id, campaign_id=conversation.campaign_id, conversation_id=conversation.id,
+        status=conversation.status, membership_ids=_concerned(conversation), message_id=message.id,
+        sender=sender, author_membership_id=message.author_membership_id, text=text, at=now))
+    return message
+
+
+def _concerned(conversation: Conversation) -> tuple[int, ...]:
+    return (conversation.assigned_membership_id,) if conversation.assigned_membership_id else ()
+
+
+def _wake_worker_after_commit(session: AsyncSession, ctx: JobContext) -> None:
+    wake = ctx.extras.get("wake")
+    if wake is None or session.info.get("wake_registered"):
+        return
+    session.info["wake_registered"] = True
+
+    async def _wake() -> None:
+        session.info.pop("wake_registered", None)
+        wake()
+
+    on_commit(session, _wake)
+
+
+@job
+async def deliver_message(ctx: JobContext, *, message_id: int) -> None:
+    """Send one queued message; on a transient failure try again later, up to the limit."""
+    async with ctx.database.session() as session:
+        message = await session.get(Message, message_id)
+        if message is None or message.status != DeliveryStatus.queued:
+            return  # already delivered (the job ran twice) or gone
+        conversation = await session.get(Conversation, message.conversation_id)
+        channel = await session.get(Channel, message.channel_id)
+        message.delivery_attempts += 1
+        attempt = message.delivery_attempts
+    assert conversation is not None and channel is not None
+    adapter = adapter_for(channel.kind)
+    error: str | None = None
+    permanent = False
+    provider_id: str | None = None
+    try:
+        if adapter is None:
+            raise PermanentSendError(f"No sender is installed for {channel.kind} channels")
+        if not channel.active:
+            raise PermanentSendError("The channel is inactive")
+        provider_id = await adapter.send(ctx, channel, conversation, message)
+    except PermanentSendError as exc:
+        error, permanent = str(exc) or "refused by the channel", True
+    except Exception as exc:  # transient by default: timeouts, 5xx, connection errors
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    max_attempts = int(ctx.extras.get("max_delivery_attempts", MAX_DELIVERY_ATTEMPTS))
+    async with ctx.database.session() as session:
+        message = await session.get(Message, message_id)
+        conversation = await session.get(Conversation, message.conversation_id) if message else None
+        if message is None or conversation is None:
+            return
+        now = ctx.clock.now()
+        if error is None:
+            message.external_id = provider_id
+            _advance(session, ctx.bus, conversation, message, DeliveryStatus.sent, None, now)
+        elif permanent or attempt >= max_attempts:
+            _advance(session, ctx.bus, conversation, message, DeliveryStatus.failed, error, now)
+        else:
+            message.failure_reason = error  # last error, kept while retrying
+            await enqueue(session, deliver_message, due_at=now + backoff(attempt), key=f"deliver:{message.id}",
+                          message_id=message.id)
+
+
+def _advance(session: AsyncSession, bus: EventBus, conversation: Conversation, message: Message,
+             status: DeliveryStatus, reason: str | None, at: datetime) -> bool:
+    """Move ``message`` forward to ``status``; never back (read stays read). True if it moved."""
+    current = message.status or DeliveryStatus.queued
+    if status == DeliveryStatus.failed:
+        if current not in (DeliveryStatus.queued, DeliveryStatus.sent):
+            return False
+    elif DELIVERY_RANK[status] <= DELIVERY_RANK[current]:
+        return False
+    message.status = status
+    message.failure_reason = (reason or "failed")[:500] if status == DeliveryStatus.failed else None
+    if status in (DeliveryStatus.sent, DeliveryStatus.delivered, DeliveryStatus.read):
+        message.sent_at = message.sent_at or at
+    if status in (DeliveryStatus.delivered, DeliveryStatus.read):
+        message.delivered_at = message.delivered_at or at
+    if status == DeliveryStatus.read:
+        message.read_at = message.read_at or at
+    emit(session, bus, MessageStatusChanged(
+        client_id=conversation.client_id, campaign_id=conversation.campaign_id, conversation_id=conversation.id,
+        status=conversation.status, membership_ids=_concerned(conversation), message_id=message.id,
+        delivery_status=status, reason=message.failure_reason))
+    return True
+
+
+async def apply_status(session: AsyncSession, ctx: JobContext, channel: Channel,
+                       update: StatusUpdate) -> tuple[Message, bool]:
+    """A provider's delivery report for one of our messages on ``channel``: the message, and
+    whether the report moved it forward."""
+    stmt = select(Message).where(Message.channel_id == channel.id, Message.direction == Direction.outbound)
+    if update.message_id is not None:
+        stmt = stmt.where(Message.id == update.message_id)
+    else:
+        stmt = stmt.where(Message.external_id == update.external_id)
+    message = await session.scalar(stmt.with_for_update())
+    if message is None:
+        raise NotFound("No message of this channel has that id",
+                       field="message_id" if update.message_id is not None else "external_id")
+    conversation = await session.get(Conversation, message.conversation_id)
+    assert conversation is not None
+    changed = _advance(session, ctx.bus, conversation, message, update.status, update.reason,
+                       update.at or ctx.clock.now())
+    return message, changed

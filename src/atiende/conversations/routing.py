@@ -1,0 +1,210 @@
+"""Inbound: a channel's message → the channel's active campaign → the contact → the conversation.
+
+``ingest`` is what every channel's webhook calls. In one short transaction it stores the message
+once (unique per channel), finds or creates the contact (per client; phone in E.164) and the
+contact's open conversation in the campaign (at most one, by a partial unique index), and applies
+what must happen at once (survey answer, out-of-hours action). Assignment and event publishing
+are returned as after-commit work, which the webhook runs after answering.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
+
+from atiende.campaigns.models import Campaign, CampaignChannel
+from atiende.catalog.models import FunnelStage, Schedule
+from atiende.catalog.schedule_rules import is_open
+from atiende.channels.models import Channel, ChannelKind
+from atiende.channels.protocol import InboundContact, InboundMessage
+from atiende.conversations import hours, survey
+from atiende.conversations.closing import inactivity_key
+from atiende.conversations.events import ConversationQueued, MessageReceived, emit
+from atiende.conversations.fields import normalise_phone
+from atiende.conversations.models import (
+    Contact, ContactIdentity, Conversation, ConversationStatus, Direction, Message, SenderKind,
+)
+from atiende.db import AfterCommit, on_commit
+from atiende.errors import Conflict, Invalid, NotFound
+from atiende.jobs import JobContext, cancel
+
+log_name = __name__
+
+
+@dataclass
+class Received:
+    message: Message
+    conversation: Conversation
+    duplicate: bool = False
+
+
+@dataclass
+class Ingested:
+    received: list[Received]
+    actions: list[AfterCommit] = field(default_factory=list)
+
+    async def after_commit(self) -> None:
+        """Publish events, assign: run once the webhook has answered (errors are logged)."""
+        import logging
+
+        for action in self.actions:
+            try:
+                await action()
+            except Exception:
+                logging.getLogger(log_name).exception("after-commit work of an inbound message failed")
+
+
+Check = Callable[[Channel], Sequence[InboundMessage]]
+
+
+async def ingest(ctx: JobContext, channel_id: int, kind: ChannelKind, check: Check) -> Ingested:
+    """Load the active channel (404), let ``check`` verify and parse the request against it (it
+    raises 401/422), store every message in one transaction. A race with a concurrent delivery of
+    the same message (or the same new contact) is retried once, and then finds it stored."""
+    for attempt in (1, 2):
+        async with ctx.database.sessionmaker() as session:
+            try:
+                channel = await active_channel(session, channel_id, kind)
+                received = [await receive(session, ctx, channel, inbound) for inbound in check(channel)]
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                session.info.pop("after_commit", None)
+                if attempt == 2:
+                    raise Conflict("The message collided with a concurrent delivery; send it again") from None
+                continue
+            except BaseException:
+                await session.rollback()
+                session.info.pop("after_commit", None)
+                raise
+        return Ingested(received, session.info.pop("after_commit", []))
+    raise AssertionError("unreachable")
+
+
+async def active_channel(session: AsyncSession, channel_id: int, kind: ChannelKind) -> Channel:
+    channel = await session.scalar(select(Channel).where(Channel.id == channel_id, Channel.kind == kind,
+                                                         Channel.active))
+    if channel is None:
+        raise NotFound("Channel not found or inactive", field="channel_id")
+    return channel
+
+
+async def active_campaign(session: AsyncSession, channel: Channel) -> Campaign:
+    campaign = await session.scalar(
+        select(Campaign).join(CampaignChannel, CampaignChannel.campaign_id == Campaign.id)
+        .where(CampaignChannel.channel_id == channel.id, Campaign.active)
+        .options(raiseload(Campaign.channel_links), raiseload(Campaign.field_links)).limit(1))
+    if campaign is None:
+        raise Conflict("This channel serves no active campaign; link it to one", field="channel_id")
+    return campaign
+
+
+async def receive(session: AsyncSession, ctx: JobContext, channel: Channel, inbound: InboundMessage) -> Received:
+    existing = await session.scalar(select(Message).where(
+        Message.channel_id == channel.id, Message.direction == Direction.inbound,
+        Message.external_id == inbound.external_id))
+    if existing is not None:
+        conversation = await session.get(Conversation, existing.conversation_id)
+        assert conversation is not None
+        return Received(existing, conversation, duplicate=True)
+    now = ctx.clock.now()
+    campaign = await active_campaign(session, channel)
+    contact = await find_or_create_contact(session, channel, inbound.contact, now)
+    conversation = await session.scalar(
+        select(Conversation).where(Conversation.campaign_id == campaign.id, Conversation.contact_id == contact.id,
+                                   Conversation.status != ConversationStatus.closed)
+        .with_for_update(of=Conversation).execution_options(populate_existing=True))
+    created = conversation is None
+    if conversation is None:
+        conversation = await open_conversation(session, campaign, channel, contact, now)
+    message = Message(conversation_id=conversation.id, channel_id=channel.id, direction=Direction.inbound,
+                      sender=SenderKind.contact, text=inbound.text,
+                      attachments=[a.model_dump(mode="json") for a in inbound.attachments],
+                      external_id=inbound.external_id, created_at=now, provider_at=inbound.sent_at)
+    session.add(message)
+    await session.flush()
+    conversation.last_inbound_at = now
+    emit(session, ctx.bus, MessageReceived(
+        client_id=conversation.client_id, campaign_id=campaign.id, conversation_id=conversation.id,
+        status=conversation.status, membership_ids=_assignee(conversation), message_id=message.id,
+        text=message.text, at=now))
+    if created:
+        emit(session, ctx.bus, ConversationQueued(client_id=conversation.client_id, campaign_id=campaign.id,
+                                                  conversation_id=conversation.id, status=conversation.status))
+    await _react(session, ctx, campaign, conversation, message, now)
+    await session.flush()
+    return Received(message, conversation)
+
+
+async def _react(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
+                 message: Message, now: datetime) -> None:
+    if conversation.status == ConversationStatus.assigned:
+        await cancel(session, inactivity_key(conversation.id))  # the contact is waiting for us now
+    elif conversation.status == ConversationStatus.survey:
+        await survey.handle_answer(session, ctx, campaign, conversation, message, now)
+    elif conversation.status == ConversationStatus.queued:
+        schedule = await session.get(Schedule, campaign.schedule_id)
+        if schedule is not None and not is_open(schedule, now):
+            await hours.out_of_hours(session, ctx, campaign, conversation, now)
+        if conversation.status == ConversationStatus.queued:
+            campaign_id = campaign.id
+
+            async def assign_or_wait() -> None:
+                await hours.dispatch(ctx, campaign_id)
+
+            on_commit(session, assign_or_wait)
+
+
+def _assignee(conversation: Conversation) -> tuple[int, ...]:
+    return (conversation.assigned_membership_id,) if conversation.assigned_membership_id else ()
+
+
+async def open_conversation(session: AsyncSession, campaign: Campaign, channel: Channel, contact: Contact,
+                            now: datetime) -> Conversation:
+    first_stage = None
+    if campaign.funnel_id is not None:
+        first_stage = await session.scalar(select(FunnelStage.id).where(FunnelStage.funnel_id == campaign.funnel_id)
+                                           .order_by(FunnelStage.position, FunnelStage.id).limit(1))
+    conversation = Conversation(client_id=campaign.client_id, campaign_id=campaign.id, channel_id=channel.id,
+                                contact_id=contact.id, status=ConversationStatus.queued, opened_at=now,
+                                queued_at=now, funnel_stage_id=first_stage, field_values={}, agent_replied=False,
+                                out_of_hours_notified=False, survey_reasked=False)
+    conversation.contact = contact
+    session.add(conversation)
+    await session.flush()
+    return conversation
+
+
+async def find_or_create_contact(session: AsyncSession, channel: Channel, who: InboundContact,
+                                 now: datetime) -> Contact:
+    """The client's contact known to ``channel`` by ``who.external_id``; else the one with that
+    phone (a person writing on a second channel); else a new one."""
+    phone = None
+    if who.phone:
+        try:
+            phone = normalise_phone(who.phone)
+        except ValueError as exc:
+            raise Invalid(f"Contact phone {exc}", field="contact.phone") from exc
+    contact = await session.scalar(
+        select(Contact).join(ContactIdentity, ContactIdentity.contact_id == Contact.id)
+        .where(ContactIdentity.channel_id == channel.id, ContactIdentity.external_id == who.external_id))
+    if contact is None and phone is not None:
+        contact = await session.scalar(select(Contact).where(Contact.client_id == channel.client_id,
+                                                             Contact.phone == phone).order_by(Contact.id).limit(1))
+        if contact is not None:
+            session.add(ContactIdentity(contact_id=contact.id, channel_id=channel.id, external_id=who.external_id))
+    if contact is None:
+        contact = Contact(client_id=channel.client_id, name=who.name or "", phone=phone, created_at=now,
+                          identities=[ContactIdentity(channel_id=channel.id, external_id=who.external_id)])
+        session.add(contact)
+        await session.flush()
+        return contact
+    if who.name and who.name != contact.name:
+        contact.name = who.name
+    if phone and not contact.phone:
+        contact.phone = phone
+    return contact
