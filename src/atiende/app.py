@@ -22,9 +22,14 @@ def api_routers() -> list[APIRouter]:
     from atiende.auth.api import memberships
     from atiende.auth.api import router as auth
     from atiende.campaigns.api import router as campaigns
+    from atiende.channels.api_channel import router as api_channel
+    from atiende.conversations.agents_api import agents, campaign_staff
+    from atiende.conversations.api import router as conversations
+    from atiende.conversations.ws import router as conversation_events
     from atiende.tenancy.api import clients, projects
 
-    return [auth, memberships, clients, projects, audit, campaigns]
+    return [auth, memberships, clients, projects, audit, campaigns,
+            conversations, agents, campaign_staff, api_channel, conversation_events]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
