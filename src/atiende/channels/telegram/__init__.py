@@ -1,0 +1,1 @@
+"""Telegram bots: the webhook secret, update parsing and the Bot API client."""

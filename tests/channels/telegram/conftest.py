@@ -1,0 +1,1 @@
+from tests.channels.fakes.fixtures import _telegram_server, telegram  # noqa: F401
