@@ -5,13 +5,14 @@ whose every tab can be set per test, and helpers that act through HTTP like the 
 import itertools
 import json
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
 
-from atiende.auth.models import Role
+from atiende.auth.models import Role, User
+from atiende.auth.service import auth_service
 from atiende.bus import BusEvent, Subscription
 from atiende.campaigns.models import AssignmentMethod, Campaign, CampaignChannel, CampaignField, OutOfHoursAction
 from atiende.campaigns.permissions import CampaignPermissions
@@ -67,6 +68,17 @@ class Scenario:
     @property
     def database(self) -> Database:
         return self.factory.database
+
+    # --- time ---------------------------------------------------------------------------------
+    async def travel(self, when: datetime) -> None:
+        """Move the clock (forward or back) and give everyone a fresh login at that time."""
+        self.factory.clock.set(when)
+        async with self.database.session() as session:
+            for person in [self.admin, self.supervisor, *self.agents]:
+                user = await session.get(User, person.user_id)
+                token = await auth_service.issue_token(session, user, clock=self.factory.clock,
+                                                       settings=self.factory.settings)
+                person.headers["Authorization"] = f"Bearer {token}"
 
     # --- the contact --------------------------------------------------------------------------
     async def post_inbound(self, payload: dict[str, Any] | bytes, *, secret: str = SECRET,

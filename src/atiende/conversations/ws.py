@@ -65,23 +65,24 @@ async def events_socket(websocket: WebSocket) -> None:
     bus: EventBus = app.state.bus
     subscription = bus.subscribe()
     await websocket.accept()
+    reader = asyncio.create_task(_until_closed(websocket))
     try:
         await websocket.send_text(json.dumps({"kind": "ready"}))
-        reader = asyncio.create_task(_until_closed(websocket))
-        while not reader.done():
-            getter = asyncio.create_task(subscription.get())
+        while True:
+            getter = asyncio.ensure_future(subscription.get())
             done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
+            if getter not in done:  # the client went away
                 getter.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await getter
-                break
+                return
             event = getter.result()
             if audience.hears(event):
                 await websocket.send_text(event.model_dump_json())
     except (WebSocketDisconnect, RuntimeError):
-        pass
+        return
     finally:
+        reader.cancel()
         subscription.close()
         if websocket.application_state != WebSocketState.DISCONNECTED:
             with contextlib.suppress(Exception):
