@@ -115,3 +115,83 @@ async def tenant(factory: Factory) -> Tenant:
 async def other_tenant(factory: Factory) -> Tenant:
     """A second client, to prove nothing of it leaks to ``tenant``."""
     return await make_tenant(factory)
+
+
+# --- campaigns -------------------------------------------------------------------------------
+
+@dataclass
+class CampaignSetup:
+    """Everything a campaign references, created in one client, and the form body using it."""
+
+    client_id: int
+    project_id: int
+    schedule_id: int
+    typification_ids: dict[str, int]
+    channel_id: int
+    field_definition_id: int
+    survey_bot_id: int
+    funnel_id: int
+
+    def body(self, **overrides: Any) -> dict[str, Any]:
+        """A valid campaign form (every tab filled) over these ids; ``overrides`` replace top-level keys."""
+        body: dict[str, Any] = {
+            "client_id": self.client_id, "project_id": self.project_id, "name": f"Campaña {next(_seq)}",
+            "survey": {"enabled": True, "survey_bot_id": self.survey_bot_id},
+            "funnel_id": self.funnel_id,
+            "channels": {"configure_later": False, "channel_ids": [self.channel_id]},
+            "schedule": {"schedule_id": self.schedule_id, "out_of_hours_action": "close", "apply_to_queued": True,
+                         "out_of_hours_message": "Nuestro horario es de lunes a viernes de 8 a 17.",
+                         "send_out_of_hours_message": True},
+            "typifications": dict(self.typification_ids),
+            "inactivity_timeout_minutes": 30,
+            "permissions": {"external_resources": True, "transfer_between_agents": True,
+                            "show_contact_number": False, "history_enabled": True, "history_hours": 48,
+                            "reassign_when_exclusive_offline": True, "close_without_reply": False,
+                            "emojis": True, "voice_notes": False},
+            "fields": [{"field_definition_id": self.field_definition_id, "required": True}],
+            "assignment_method": "smart", "active": True,
+        }
+        body.update(overrides)
+        return body
+
+
+async def create_campaign_setup(self: Factory, client_id: int) -> CampaignSetup:
+    """A project, a schedule, the four typifications, a channel, a field, a survey bot and a funnel."""
+    from atiende.catalog.models import FieldDefinition, FieldType, Funnel, FunnelStage, SurveyBot, SurveyQuestion
+    from atiende.catalog.models import QuestionKind, Typification
+    from atiende.channels.models import Channel, ChannelKind
+
+    n = next(_seq)
+    project = await self.project(client_id)
+    schedule = await self.schedule(client_id)
+    async with self.database.session() as session:
+        typifications = {slot: Typification(client_id=client_id, name=f"{slot} {n}", code=f"{slot}-{n}")
+                         for slot in ("inactivity", "transferred", "agent_closed", "mass_transfer")}
+        channel = Channel(client_id=client_id, kind=ChannelKind.whatsapp, name=f"WhatsApp {n}",
+                          credentials={"token": "secret"}, settings={"phone": "+573001234567"})
+        field = FieldDefinition(client_id=client_id, key=f"cedula_{n}", label="Cédula", type=FieldType.text)
+        bot = SurveyBot(client_id=client_id, name=f"Encuesta {n}", closing_message="¡Gracias!",
+                        questions=[SurveyQuestion(position=0, kind=QuestionKind.rating, text="¿Cómo te atendimos?")])
+        funnel = Funnel(client_id=client_id, name=f"Embudo {n}",
+                        stages=[FunnelStage(position=0, name="Contacto"), FunnelStage(position=1, name="Pago")])
+        session.add_all([*typifications.values(), channel, field, bot, funnel])
+        await session.flush()
+        return CampaignSetup(client_id=client_id, project_id=project.id, schedule_id=schedule.id,
+                             typification_ids={slot: t.id for slot, t in typifications.items()},
+                             channel_id=channel.id, field_definition_id=field.id, survey_bot_id=bot.id,
+                             funnel_id=funnel.id)
+
+
+async def create_channel(self: Factory, client_id: int, *, name: str | None = None, active: bool = True) -> int:
+    from atiende.channels.models import Channel, ChannelKind
+
+    async with self.database.session() as session:
+        channel = Channel(client_id=client_id, kind=ChannelKind.webchat, name=name or f"Web {next(_seq)}",
+                          active=active)
+        session.add(channel)
+        await session.flush()
+        return channel.id
+
+
+Factory.campaign_setup = create_campaign_setup  # type: ignore[attr-defined]  # factory.campaign_setup(id)
+Factory.campaign_channel = create_channel  # type: ignore[attr-defined]  # factory.campaign_channel(id)
