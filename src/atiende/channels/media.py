@@ -14,9 +14,13 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from atiende.channels.protocol import AttachmentKind
 from atiende.settings import Settings
+
+if TYPE_CHECKING:
+    from atiende.db import Database
 
 ALLOWED_TYPES: dict[str, str] = {
     "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif",
@@ -110,6 +114,20 @@ class MediaStore:
             return None
         return self.directory / name[:2] / name
 
+    def name_of(self, url: str) -> str | None:
+        """The media name if ``url`` is one of our media URLs, else None."""
+        prefix = f"{self.base_url}/media/"
+        if not url.startswith(prefix):
+            return None
+        name = url.removeprefix(prefix)
+        return name if _NAME.match(name) else None
+
+    def local_path(self, url: str) -> Path | None:
+        """The stored file behind one of our media URLs (None for other URLs or missing files)."""
+        name = self.name_of(url)
+        path = self.path(name) if name else None
+        return path if path is not None and path.is_file() else None
+
     def exists(self, name: str) -> bool:
         path = self.path(name)
         return path is not None and path.is_file()
@@ -131,3 +149,20 @@ class MediaStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         return path
+
+
+async def mark_unavailable(database: "Database", message_id: int, url: str, reason: str) -> None:
+    """A received file could not be kept: drop it from the message and say why in its text, so the
+    agent sees that something was sent and why it is missing."""
+    from atiende.conversations.models import Message
+
+    async with database.session() as session:
+        message = await session.get(Message, message_id, with_for_update=True)
+        if message is None:
+            return
+        kept = [a for a in message.attachments or [] if a.get("url") != url]
+        if len(kept) == len(message.attachments or []):
+            return  # already marked (the job ran twice)
+        message.attachments = kept
+        note = f"[adjunto no disponible: {reason}]"
+        message.text = f"{message.text}\n{note}" if message.text else note

@@ -48,3 +48,13 @@ def telegram(_telegram_server: tuple[FakeTelegram, str], settings: Settings) -> 
     settings.telegram_api_url = url
     yield fake
     settings.telegram_api_url = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_media(settings: Settings) -> Iterator[None]:
+    """Each test starts with an empty media folder (names derive from ids the database reuses)."""
+    import shutil
+
+    shutil.rmtree(settings.media_dir, ignore_errors=True)
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    yield

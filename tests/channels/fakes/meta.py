@@ -77,6 +77,8 @@ class FakeGraph:
             self.failures.clear()
             self.media.clear()
             self.templates.clear()
+            self.failures_apply_to_media = False
+            self.failures_apply_to_templates = False
 
     def fail_next(self, code: int, message: str, details: str = "", status: int = 400) -> None:
         self.failures.append(graph_error(code, message, details, status))
@@ -157,6 +159,8 @@ class FakeGraph:
         await self._record(request)
         if not self._authorized(request):
             return self._unauthorized()
+        if self.failures and getattr(self, "failures_apply_to_media", False):
+            return self.failures.pop(0)
         media_id = request.path_params["node"]
         stored = self.media.get(media_id)
         if stored is None:
@@ -180,6 +184,8 @@ class FakeGraph:
         recorded = await self._record(request)
         if not self._authorized(request):
             return self._unauthorized()
+        if self.failures and getattr(self, "failures_apply_to_templates", False):
+            return self.failures.pop(0)
         if request.path_params["node"] != BUSINESS_ACCOUNT_ID:
             return graph_error(100, "Unsupported get request.", status=400, kind="GraphMethodException")
         limit = int(recorded.query.get("limit", "25"))

@@ -1,1 +1,1 @@
-from tests.channels.fakes.fixtures import _telegram_server, telegram  # noqa: F401
+from tests.channels.fakes.fixtures import _fresh_media, _telegram_server, telegram  # noqa: F401

@@ -12,6 +12,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 
+MAX_KEYS = 50_000
+
+
 @dataclass
 class _Bucket:
     tokens: float
@@ -40,6 +43,28 @@ class RateLimiter:
         bucket.updated = now
         bucket.tokens -= 1
         return 0.0 if bucket.tokens >= 0 else -bucket.tokens / self.rate
+
+    def try_take(self, key: str) -> float:
+        """Take a token only if one is free: 0.0 when taken, else the seconds until one will be
+        (nothing is consumed). For callers that refuse instead of waiting (HTTP 429)."""
+        now = self._monotonic()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= MAX_KEYS:
+                self._forget_full(now)
+            bucket = self._buckets[key] = _Bucket(tokens=self.burst, updated=now)
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+        bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / self.rate
+
+    def _forget_full(self, now: float) -> None:
+        """Drop keys whose bucket has refilled completely: they behave exactly like new keys."""
+        full = [k for k, b in self._buckets.items() if b.tokens + (now - b.updated) * self.rate >= self.burst]
+        for key in full:
+            del self._buckets[key]
 
     async def acquire(self, key: str) -> None:
         """Wait (if needed) until ``key`` may send one more message. ``reserve`` never awaits, so
