@@ -1,0 +1,101 @@
+"""HTTP of the Telegram channel: the bot's webhook, and connecting the bot (``setWebhook``).
+
+Connecting needs ``ATIENDE_PUBLIC_URL`` to be the https address Telegram can reach: the webhook
+is ``{public_url}/webhooks/telegram/{channel_id}`` with a secret token derived from the bot
+token. ``POST /api/v1/channels/{id}/telegram/connect`` does it at once and reports Telegram's
+answer; ``register_webhook_later`` enqueues it as a durable job (for the channel service to call
+after a telegram channel is saved).
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTask
+
+from atiende.auth.models import Role
+from atiende.channels.models import Channel, ChannelKind
+from atiende.channels.telegram.adapter import client_for
+from atiende.channels.telegram.client import TelegramError, TelegramErrorKind
+from atiende.channels.telegram.inbound import SECRET_HEADER, receive_update, secret_of
+from atiende.conversations.deps import EngineDep
+from atiende.deps import CurrentCaller, DbSession
+from atiende.errors import AtiendeError, Invalid, NotFound
+from atiende.jobs import JobContext, PermanentJobError, enqueue, job
+from atiende.kit.schemas import MAX_ID, OutSchema
+from atiende.settings import Settings
+
+webhooks = APIRouter(prefix="/webhooks/telegram", tags=["webhooks"])
+router = APIRouter(tags=["telegram"])
+ChannelId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@webhooks.post("/{channel_id}", summary="Telegram's updates for this bot (X-Telegram-Bot-Api-Secret-Token)")
+async def receive(channel_id: ChannelId, request: Request, engine: EngineDep,
+                  secret: Annotated[str | None, Header(alias=SECRET_HEADER, max_length=256)] = None) -> JSONResponse:
+    result = await receive_update(engine, channel_id, await request.body(), secret)
+    return JSONResponse(result.summary(), background=BackgroundTask(result.run_after_commit))
+
+
+def webhook_url(settings: Settings, channel_id: int) -> str:
+    base = settings.public_url.rstrip("/")
+    if not base.startswith("https://"):
+        raise Invalid("Telegram only delivers to https: set ATIENDE_PUBLIC_URL to the public https address "
+                      "of this server", field="public_url")
+    return f"{base}/webhooks/telegram/{channel_id}"
+
+
+class ProviderError(AtiendeError):
+    status_code = 502
+
+
+async def register_webhook(ctx: JobContext, channel: Channel) -> str:
+    url = webhook_url(ctx.settings, channel.id)
+    await client_for(ctx, channel).set_webhook(url, secret_of(ctx, channel))
+    return url
+
+
+@job
+async def set_telegram_webhook(ctx: JobContext, *, channel_id: int) -> None:
+    async with ctx.database.session() as session:
+        channel = await session.get(Channel, channel_id)
+    if channel is None or channel.kind != ChannelKind.telegram or not channel.active:
+        return
+    try:
+        await register_webhook(ctx, channel)
+    except TelegramError as exc:
+        if exc.kind == TelegramErrorKind.permanent:
+            raise PermanentJobError(exc.reason) from exc
+        raise
+    except Invalid as exc:
+        raise PermanentJobError(exc.message) from exc
+
+
+async def register_webhook_later(session: AsyncSession, ctx: JobContext, channel: Channel) -> None:
+    """Call after saving a telegram channel (in the same transaction): ``setWebhook`` runs as a
+    durable job once the change is committed, retried if Telegram is unreachable."""
+    if channel.kind == ChannelKind.telegram and channel.active:
+        await enqueue(session, set_telegram_webhook, due_at=ctx.clock.now(), key=f"tg-webhook:{channel.id}",
+                      channel_id=channel.id)
+
+
+class ConnectOut(OutSchema):
+    webhook_url: str = Field(description="Where Telegram now delivers this bot's messages")
+
+
+@router.post("/api/v1/channels/{channel_id}/telegram/connect", response_model=ConnectOut,
+             summary="Point the bot's webhook at Atiende (setWebhook with a secret token); admins")
+async def connect(channel_id: ChannelId, session: DbSession, caller: CurrentCaller, engine: EngineDep) -> Any:
+    channel = await session.scalar(select(Channel).where(
+        Channel.id == channel_id, Channel.kind == ChannelKind.telegram, Channel.client_id.in_(caller.client_ids)))
+    if channel is None:
+        raise NotFound("Telegram channel not found", field="channel_id")
+    caller.require(channel.client_id, Role.admin, field_name="channel_id")
+    try:
+        url = await register_webhook(engine, channel)
+    except TelegramError as exc:
+        raise ProviderError(f"Telegram refused the webhook: {exc.reason}", field="credentials.bot_token") from exc
+    return ConnectOut(webhook_url=url)

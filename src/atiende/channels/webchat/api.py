@@ -1,0 +1,377 @@
+"""The public widget API (``/api/v1/widget/{channel_id}/...``), ``GET /widget.js`` and the demo site.
+
+Every widget call names the embedding site in ``Origin`` (browsers send it; the ``Referer`` is used
+when a same-origin GET omits it), which must be one of the channel's allowed origins: other sites
+get 403. Calls after the session carry the visitor token as ``Authorization: Bearer <token>``
+(``?token=`` on the WebSocket). Answers carry CORS headers for the calling origin; the check itself
+happens on the server, so a page on another site cannot read or write a conversation.
+
+New messages reach the widget over ``WS /api/v1/widget/{id}/ws`` or, where WebSockets are blocked,
+by long polling ``GET …/messages?after=<last id>&wait=<seconds>``, which answers as soon as there is
+something new (or empty after ``wait``).
+"""
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from importlib import resources
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, WebSocket, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import EmailStr, Field, StringConstraints, field_validator
+from pydantic.functional_validators import AfterValidator
+from sqlalchemy import select
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from atiende.bus import BusEvent, EventBus
+from atiende.channels.models import Channel, ChannelKind
+from atiende.channels.webchat.service import Prechat, VisitorView, WidgetConfig, webchat_service
+from atiende.channels.webchat.tokens import visitor_of
+from atiende.conversations.deps import EngineDep
+from atiende.conversations.fields import normalise_phone
+from atiende.conversations.models import Direction, Message
+from atiende.errors import AtiendeError, Invalid, NotFound
+from atiende.jobs import JobContext
+from atiende.kit.schemas import MAX_ID, InSchema, LongText, Name, OutSchema, storable
+
+POLICY_VIOLATION = 4401
+CORS_HEADERS = {"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Expose-Headers": "Retry-After", "Access-Control-Max-Age": "600"}
+
+
+def request_origin(headers: Any) -> str | None:
+    origin = headers.get("origin")
+    if origin and origin != "null":
+        return origin
+    referer = headers.get("referer")
+    if referer:
+        parts = urlsplit(referer)
+        if parts.scheme and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
+def own_origin(url: Any) -> str:
+    return f"{url.scheme.replace('ws', 'http')}://{url.netloc}"
+
+
+class WidgetRoute(APIRoute):
+    """Adds CORS headers for the calling origin to every answer, errors included (the origin
+    itself is checked by the ``WidgetChannel`` dependency)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except (AtiendeError, RequestValidationError, StarletteHTTPException) as exc:
+                response = await _render_error(request, exc)
+            origin = request.headers.get("origin")
+            if origin:
+                response.headers.update({**CORS_HEADERS, "Access-Control-Allow-Origin": origin, "Vary": "Origin"})
+            return response
+
+        return route
+
+
+async def _render_error(request: Request, exc: Exception) -> Response:
+    for kind in type(exc).__mro__:
+        handler = request.app.exception_handlers.get(kind)
+        if handler is not None:
+            return await handler(request, exc)
+    raise exc
+
+
+router = APIRouter(prefix="/api/v1/widget", tags=["web chat widget"], route_class=WidgetRoute)
+pages = APIRouter(tags=["web chat widget"])
+ChannelId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+async def widget_channel(channel_id: ChannelId, request: Request, engine: EngineDep) -> Channel:
+    async with engine.database.session() as session:
+        channel = await webchat_service.channel(session, channel_id)
+    webchat_service.check_origin(channel, request_origin(request.headers), own_origin(request.url))
+    return channel
+
+
+WidgetChannel = Annotated[Channel, Depends(widget_channel)]
+
+
+def visitor_id(request: Request, channel: WidgetChannel, engine: EngineDep) -> str:
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else None
+    return webchat_service.visitor(engine.settings, channel, token)
+
+
+VisitorId = Annotated[str, Depends(visitor_id)]
+
+
+# --- shapes -----------------------------------------------------------------------------------
+
+class ConfigOut(OutSchema):
+    welcome_message: str | None
+    prechat_form: bool
+    available: bool = Field(description="False while the channel serves no active campaign")
+    attachments: bool = Field(description="The campaign accepts files")
+    voice_notes: bool
+    open_now: bool = Field(description="Within the campaign's business hours")
+    out_of_hours_message: str | None
+
+
+class WidgetMessageOut(OutSchema):
+    id: int
+    sender: str = Field(description="visitor, agent, bot or system")
+    text: str
+    attachments: list[dict[str, Any]]
+    at: datetime
+    read: bool = Field(description="Our messages: the visitor has seen it")
+
+
+class MessagesOut(OutSchema):
+    messages: list[WidgetMessageOut]
+    status: str | None = Field(description="The latest conversation's status (queued, assigned, survey, closed)")
+    survey_kind: str | None = Field(description="While a survey question waits: rating, yes_no or text")
+
+
+class SessionOut(MessagesOut):
+    visitor_token: str
+    config: ConfigOut
+
+
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(storable)]
+Token = Annotated[str, StringConstraints(max_length=200)]
+ClientMessageId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+
+
+class SessionIn(InSchema):
+    visitor_token: Token | None = Field(None, description="The token kept from an earlier session, to resume it")
+    name: Name | None = None
+    email: EmailStr | None = None
+    phone: Phone | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        normalise_phone(value)  # raises ValueError with the reason
+        return value
+
+
+class SendIn(InSchema):
+    client_message_id: ClientMessageId = Field(description="Chosen by the widget; a retry with it is stored once")
+    text: LongText = ""
+    attachments: list[str] = Field(default_factory=list, max_length=5,
+                                   description="URLs returned by the attachments endpoint")
+
+    @field_validator("attachments")
+    @classmethod
+    def _urls(cls, urls: list[str]) -> list[str]:
+        if any(len(u) > 300 for u in urls):
+            raise ValueError("not an attachment of this chat")
+        return urls
+
+
+class SentOut(OutSchema):
+    message: WidgetMessageOut
+    duplicate: bool
+
+
+class ReadIn(InSchema):
+    up_to: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def message_out(message: Message) -> WidgetMessageOut:
+    sender = "visitor" if message.direction == Direction.inbound else str(message.sender)
+    return WidgetMessageOut(id=message.id, sender=sender, text=message.text, attachments=list(message.attachments or []),
+                            at=message.created_at, read=message.read_at is not None)
+
+
+def messages_out(view: VisitorView) -> dict[str, Any]:
+    return {"messages": [message_out(m) for m in view.messages],
+            "status": str(view.status) if view.status else None, "survey_kind": view.survey_kind}
+
+
+def config_out(config: WidgetConfig) -> ConfigOut:
+    return ConfigOut(**config.__dict__)
+
+
+# --- endpoints --------------------------------------------------------------------------------
+
+@router.post("/{channel_id}/session", response_model=SessionOut,
+             summary="Start or resume a visitor's chat; with pre-chat answers, they open the conversation")
+async def start_session(channel: WidgetChannel, body: SessionIn, request: Request, engine: EngineDep) -> Any:
+    # A token this server did not issue (or one of another channel) starts a new visitor.
+    known = visitor_of(engine.settings.secret_key, channel.id, body.visitor_token) if body.visitor_token else None
+    prechat = Prechat(name=body.name, email=str(body.email) if body.email else None, phone=body.phone)
+    address = request.client.host if request.client else "?"
+    visitor, ingested = await webchat_service.start(engine, channel, known, prechat, address)
+    async with engine.database.session() as session:
+        config = await webchat_service.config(session, channel, engine.clock.now())
+        view = await webchat_service.view(session, channel, visitor, 0)
+    out = SessionOut(visitor_token=webchat_service.token(engine.settings, channel, visitor),
+                     config=config_out(config), **messages_out(view))
+    return JSONResponse(out.model_dump(mode="json"),
+                        background=BackgroundTask(ingested.after_commit) if ingested else None)
+
+
+@router.post("/{channel_id}/messages", response_model=SentOut, status_code=status.HTTP_201_CREATED,
+             summary="The visitor writes (stored once per client_message_id)")
+async def send(channel: WidgetChannel, visitor: VisitorId, body: SendIn, engine: EngineDep) -> Any:
+    if not body.text.strip() and not body.attachments:
+        raise Invalid("Write a message or attach a file", field="text")
+    received, ingested = await webchat_service.send(engine, channel, visitor, client_message_id=body.client_message_id,
+                                                    text=body.text, attachment_urls=body.attachments)
+    out = SentOut(message=message_out(received.message), duplicate=received.duplicate)
+    return JSONResponse(out.model_dump(mode="json"), status_code=201, background=BackgroundTask(ingested.after_commit))
+
+
+@router.post("/{channel_id}/attachments", status_code=status.HTTP_201_CREATED,
+             summary="Upload a file to attach (only when the campaign accepts files)")
+async def upload(channel: WidgetChannel, visitor: VisitorId, engine: EngineDep,
+                 file: Annotated[UploadFile, File(description="The file; its type must be an accepted one")]) -> Any:
+    data = await file.read(engine.settings.media_max_bytes + 1)
+    attachment = await webchat_service.upload(engine, channel, visitor, filename=(file.filename or "archivo")[:200],
+                                              content_type=file.content_type or "", data=data)
+    return attachment.model_dump(mode="json")
+
+
+@router.get("/{channel_id}/messages", response_model=MessagesOut,
+            summary="The visitor's messages after ?after= (long poll: waits up to ?wait= seconds for news)")
+async def list_messages(channel: WidgetChannel, visitor: VisitorId, engine: EngineDep,
+                        after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+                        wait: Annotated[int, Query(ge=0, le=60)] = 0) -> Any:
+    wait = min(wait, engine.settings.widget_poll_seconds)
+    bus: EventBus = engine.bus
+    with bus.subscribe() as subscription:  # before reading, so nothing slips between read and wait
+        async with engine.database.session() as session:
+            view = await webchat_service.view(session, channel, visitor, after)
+            ids = await webchat_service.conversation_ids(session, channel, visitor)
+        if view.messages or not wait:
+            return messages_out(view)
+        watcher = _Watcher(engine, channel, visitor, ids)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                while not await watcher.concerns(await subscription.get()):
+                    pass
+    async with engine.database.session() as session:
+        return messages_out(await webchat_service.view(session, channel, visitor, after))
+
+
+@router.post("/{channel_id}/read", summary="The visitor saw our messages up to up_to (they become read)")
+async def read(channel: WidgetChannel, visitor: VisitorId, body: ReadIn, engine: EngineDep) -> dict[str, int]:
+    return {"read": await webchat_service.mark_read(engine, channel, visitor, body.up_to)}
+
+
+@router.options("/{channel_id}/{rest:path}", include_in_schema=False)
+async def preflight(channel_id: ChannelId, rest: str) -> Response:
+    return Response(status_code=204)
+
+
+class _Watcher:
+    """Decides whether a bus event concerns one visitor's conversations on one channel."""
+
+    def __init__(self, engine: JobContext, channel: Channel, visitor: str, ids: set[int]) -> None:
+        self.engine, self.channel, self.visitor, self.ids = engine, channel, visitor, ids
+
+    async def concerns(self, event: BusEvent) -> bool:
+        conversation_id = getattr(event, "conversation_id", None)
+        if event.client_id != self.channel.client_id or conversation_id is None:
+            return False
+        if conversation_id not in self.ids and event.kind == "conversation.queued":
+            async with self.engine.database.session() as session:  # a new conversation: is it theirs?
+                self.ids = await webchat_service.conversation_ids(session, self.channel, self.visitor)
+        return conversation_id in self.ids
+
+
+@router.websocket("/{channel_id}/ws")
+async def widget_socket(websocket: WebSocket, channel_id: ChannelId) -> None:
+    engine: JobContext = websocket.app.state.worker.context
+    try:
+        async with engine.database.session() as session:
+            channel = await webchat_service.channel(session, channel_id)
+        webchat_service.check_origin(channel, request_origin(websocket.headers), own_origin(websocket.url))
+        visitor = webchat_service.visitor(engine.settings, channel, websocket.query_params.get("token"))
+        after = int(websocket.query_params.get("after", "0") or 0)
+    except (AtiendeError, ValueError):
+        await websocket.close(code=POLICY_VIOLATION)
+        return
+    with engine.bus.subscribe() as subscription:
+        await websocket.accept()
+        try:
+            await websocket.send_text(json.dumps({"kind": "ready"}))
+            async with engine.database.session() as session:
+                watcher = _Watcher(engine, channel, visitor,
+                                   await webchat_service.conversation_ids(session, channel, visitor))
+            after = await _push(websocket, engine, channel, visitor, after)
+            reader = asyncio.create_task(_until_closed(websocket))
+            while not reader.done():
+                getter = asyncio.create_task(subscription.get())
+                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await getter
+                    break
+                if await watcher.concerns(getter.result()):
+                    after = await _push(websocket, engine, channel, visitor, after)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            if websocket.application_state != WebSocketState.DISCONNECTED:
+                with contextlib.suppress(Exception):
+                    await websocket.close()
+
+
+async def _push(websocket: WebSocket, engine: JobContext, channel: Channel, visitor: str, after: int) -> int:
+    async with engine.database.session() as session:
+        view = await webchat_service.view(session, channel, visitor, after)
+    if after == 0 and not view.messages:
+        return after
+    payload = MessagesOut(**messages_out(view)).model_dump(mode="json")
+    await websocket.send_text(json.dumps({"kind": "messages", **payload}))
+    return max([after, *(m.id for m in view.messages)])
+
+
+async def _until_closed(websocket: WebSocket) -> None:
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+
+
+# --- the script and the demo site --------------------------------------------------------------
+
+def widget_source() -> str:
+    return resources.files("atiende.channels.webchat").joinpath("static/widget.js").read_text(encoding="utf-8")
+
+
+@pages.get("/widget.js", include_in_schema=False)
+async def widget_js() -> Response:
+    return Response(widget_source(), media_type="application/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
+
+
+@pages.get("/demo/site", response_class=HTMLResponse, include_in_schema=False)
+async def demo_site(engine: EngineDep, channel: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> HTMLResponse:
+    """A customer's web page with the chat embedded: the first active web chat channel (or ?channel=)."""
+    async with engine.database.session() as session:
+        stmt = select(Channel.id).where(Channel.kind == ChannelKind.webchat, Channel.active).order_by(Channel.id)
+        if channel is not None:
+            stmt = stmt.where(Channel.id == channel)
+        channel_id = await session.scalar(stmt.limit(1))
+    if channel_id is None:
+        raise NotFound("No active web chat channel to show", field="channel")
+    html = resources.files("atiende.channels.webchat").joinpath("static/demo.html").read_text(encoding="utf-8")
+    return HTMLResponse(html.replace("{{CHANNEL_ID}}", str(channel_id)))

@@ -1,0 +1,257 @@
+"""The web chat as its visitors see it: who may embed it (allowed origins), visitor sessions,
+sending (stored once per client-chosen message id), attachments, and reading their conversation.
+
+The channel's settings (``allowed_origins``, ``prechat_form``, ``welcome_message``) come from the
+channel; what the campaign allows (attachments with *recursos externos*, voice notes with *notas
+de voz*), its schedule and out-of-hours message come from the channel's active campaign.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from atiende.campaigns.models import Campaign
+from atiende.catalog.models import Schedule
+from atiende.catalog.schedule_rules import is_open
+from atiende.channels.media import MediaRejected, MediaStore, TYPE_OF_EXTENSION, check_content, kind_of
+from atiende.channels.models import Channel, ChannelKind
+from atiende.channels.protocol import Attachment, AttachmentKind, InboundContact, InboundMessage, StatusUpdate
+from atiende.channels.webchat.tokens import new_visitor_id, visitor_of, visitor_token
+from atiende.channels.whatsapp.ratelimit import RateLimiter
+from atiende.conversations import survey
+from atiende.conversations.models import (
+    ContactIdentity, Conversation, ConversationStatus, DeliveryStatus, Direction, Message,
+)
+from atiende.conversations.outbound import apply_status
+from atiende.conversations.routing import Ingested, Received, active_campaign, active_channel, ingest
+from atiende.errors import Conflict, Forbidden, Invalid, TooManyRequests, Unauthorized
+from atiende.jobs import JobContext
+from atiende.settings import Settings
+
+PAGE = 100
+
+
+class OriginNotAllowed(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("This site may not use this chat: add its origin to the channel's allowed origins",
+                         field="Origin")
+
+
+class BadVisitorToken(Unauthorized):
+    def __init__(self) -> None:
+        super().__init__("Missing or invalid visitor token", field="Authorization")
+
+
+@dataclass
+class WidgetConfig:
+    welcome_message: str | None
+    prechat_form: bool
+    available: bool  # the channel serves an active campaign
+    attachments: bool
+    voice_notes: bool
+    open_now: bool
+    out_of_hours_message: str | None
+
+
+@dataclass
+class Prechat:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+    def text(self) -> str:
+        parts = [f"{label}: {value}" for label, value in
+                 (("Nombre", self.name), ("Correo", self.email), ("Teléfono", self.phone)) if value]
+        return "Formulario inicial — " + " · ".join(parts)
+
+
+@dataclass
+class VisitorView:
+    messages: list[Message]
+    status: ConversationStatus | None
+    survey_kind: str | None
+
+
+class _Limits:
+    """Per-process buckets: sends per visitor, new sessions per client address."""
+
+    def __init__(self) -> None:
+        self._sends: dict[int, RateLimiter] = {}
+        self._sessions = RateLimiter(30 / 60, burst=30)
+
+    def send(self, settings: Settings, key: str) -> None:
+        per_minute = settings.widget_messages_per_minute
+        limiter = self._sends.setdefault(per_minute, RateLimiter(per_minute / 60, burst=min(per_minute, 10)))
+        _refuse_if_waiting(limiter.try_take(key))
+
+    def session(self, address: str) -> None:
+        _refuse_if_waiting(self._sessions.try_take(address))
+
+
+def _refuse_if_waiting(wait: float) -> None:
+    if wait > 0:
+        seconds = max(1, int(wait + 0.999))
+        raise TooManyRequests(f"Too many messages; try again in {seconds} s", extra={"retry_after": seconds})
+
+
+limits = _Limits()
+
+
+def allowed_origins(channel: Channel) -> list[str]:
+    return [str(o).rstrip("/") for o in (channel.settings or {}).get("allowed_origins", []) if isinstance(o, str)]
+
+
+class WebchatService:
+    async def channel(self, session: AsyncSession, channel_id: int) -> Channel:
+        return await active_channel(session, channel_id, ChannelKind.webchat)
+
+    def check_origin(self, channel: Channel, origin: str | None, own_origin: str) -> None:
+        """Browsers name the embedding site in ``Origin``: it must be listed on the channel (the
+        Atiende server's own origin, which serves the demo site, is always allowed)."""
+        origin = (origin or "").rstrip("/").lower()
+        if not origin or (origin != own_origin.rstrip("/").lower()
+                          and origin not in (o.lower() for o in allowed_origins(channel))):
+            raise OriginNotAllowed()
+
+    def visitor(self, settings: Settings, channel: Channel, token: str | None) -> str:
+        visitor_id = visitor_of(settings.secret_key, channel.id, token)
+        if visitor_id is None:
+            raise BadVisitorToken()
+        return visitor_id
+
+    def token(self, settings: Settings, channel: Channel, visitor_id: str) -> str:
+        return visitor_token(settings.secret_key, channel.id, visitor_id)
+
+    async def _campaign(self, session: AsyncSession, channel: Channel) -> Campaign | None:
+        try:
+            return await active_campaign(session, channel)
+        except Conflict:
+            return None
+
+    async def config(self, session: AsyncSession, channel: Channel, now: datetime) -> WidgetConfig:
+        settings = channel.settings or {}
+        campaign = await self._campaign(session, channel)
+        open_now = True
+        out_of_hours = None
+        if campaign is not None:
+            schedule = await session.get(Schedule, campaign.schedule_id)
+            open_now = schedule is None or is_open(schedule, now)
+            if campaign.out_of_hours_message.strip():
+                out_of_hours = campaign.out_of_hours_message
+        permissions = campaign.permissions if campaign is not None else None
+        return WidgetConfig(welcome_message=settings.get("welcome_message") or None,
+                            prechat_form=bool(settings.get("prechat_form")), available=campaign is not None,
+                            attachments=bool(permissions and permissions.external_resources),
+                            voice_notes=bool(permissions and permissions.voice_notes),
+                            open_now=open_now, out_of_hours_message=out_of_hours)
+
+    async def start(self, ctx: JobContext, channel: Channel, visitor_id: str | None, prechat: Prechat | None,
+                    address: str) -> tuple[str, Ingested | None]:
+        """A visitor id (the one given, or a new one); the pre-chat answers, when given, arrive in
+        the conversation as its first message (once per visitor). Run the returned after-commit
+        work once the answer is sent."""
+        if visitor_id is None:
+            limits.session(address)
+            visitor_id = new_visitor_id()
+        if prechat is None or not (prechat.name or prechat.email or prechat.phone):
+            return visitor_id, None
+        contact = InboundContact(external_id=visitor_id, name=prechat.name, phone=prechat.phone)
+        inbound = InboundMessage(external_id=f"{visitor_id}:prechat", contact=contact, text=prechat.text())
+        return visitor_id, await ingest(ctx, channel.id, ChannelKind.webchat, lambda _channel: [inbound])
+
+    async def send(self, ctx: JobContext, channel: Channel, visitor_id: str, *, client_message_id: str, text: str,
+                   attachment_urls: list[str]) -> tuple[Received, Ingested]:
+        limits.send(ctx.settings, f"{channel.id}:{visitor_id}")
+        async with ctx.database.session() as session:
+            campaign = await active_campaign(session, channel)
+        attachments = [self._stored_attachment(MediaStore(ctx.settings), url) for url in attachment_urls]
+        self._check_permissions(campaign, attachments)
+        inbound = InboundMessage(external_id=f"{visitor_id}:{client_message_id}",
+                                 contact=InboundContact(external_id=visitor_id), text=text,
+                                 attachments=tuple(attachments))
+        ingested = await ingest(ctx, channel.id, ChannelKind.webchat, lambda _channel: [inbound])
+        return ingested.received[0], ingested
+
+    def _stored_attachment(self, store: MediaStore, url: str) -> Attachment:
+        path = store.local_path(url)
+        if path is None:
+            raise Invalid("Attach files uploaded to this chat only", field="attachments")
+        mime = TYPE_OF_EXTENSION.get(path.suffix.lstrip("."), "application/octet-stream")
+        return Attachment(kind=kind_of(mime, voice=path.suffix in (".ogg", ".weba")), url=url, mime_type=mime,
+                          name=path.name, size=path.stat().st_size)
+
+    def _check_permissions(self, campaign: Campaign, attachments: list[Attachment]) -> None:
+        if attachments and not campaign.permissions.external_resources:
+            raise Forbidden("This chat does not accept files", field="attachments")
+        if any(a.kind == AttachmentKind.voice for a in attachments) and not campaign.permissions.voice_notes:
+            raise Forbidden("This chat does not accept voice notes", field="attachments")
+
+    async def upload(self, ctx: JobContext, channel: Channel, visitor_id: str, *, filename: str,
+                     content_type: str, data: bytes) -> Attachment:
+        limits.send(ctx.settings, f"{channel.id}:{visitor_id}")
+        async with ctx.database.session() as session:
+            campaign = await active_campaign(session, channel)
+        store = MediaStore(ctx.settings)
+        if len(data) > store.max_bytes:
+            raise Invalid(f"The file is larger than {store.max_bytes // (1024 * 1024)} MB", field="file")
+        try:
+            mime = check_content(content_type, data)
+        except MediaRejected as exc:
+            raise Invalid(str(exc), field="file") from exc
+        voice = filename.startswith("nota-de-voz") and mime.startswith("audio/")
+        attachment = Attachment(kind=kind_of(mime, voice=voice), url=store.url(store.name_for(
+            f"webchat:{channel.id}:{visitor_id}:{hashlib.sha256(data).hexdigest()}", mime)),
+            mime_type=mime, name=filename[:255], size=len(data))
+        self._check_permissions(campaign, [attachment])
+        name = store.name_of(attachment.url)
+        assert name is not None
+        store.save(name, data)
+        return attachment
+
+    async def conversation_ids(self, session: AsyncSession, channel: Channel, visitor_id: str) -> set[int]:
+        rows = await session.scalars(
+            select(Conversation.id).join(ContactIdentity, ContactIdentity.contact_id == Conversation.contact_id)
+            .where(ContactIdentity.channel_id == channel.id, ContactIdentity.external_id == visitor_id,
+                   Conversation.channel_id == channel.id))
+        return set(rows.all())
+
+    async def view(self, session: AsyncSession, channel: Channel, visitor_id: str, after: int) -> VisitorView:
+        """The visitor's messages on this channel newer than ``after`` (the latest page at first)."""
+        ids = await self.conversation_ids(session, channel, visitor_id)
+        if not ids:
+            return VisitorView([], None, None)
+        stmt = select(Message).where(Message.conversation_id.in_(ids), Message.id > after)
+        if after:
+            messages = list((await session.scalars(stmt.order_by(Message.id).limit(PAGE))).all())
+        else:
+            messages = list(reversed((await session.scalars(stmt.order_by(Message.id.desc()).limit(PAGE))).all()))
+        latest = await session.get(Conversation, max(ids))
+        assert latest is not None
+        return VisitorView(messages, latest.status, await self._survey_kind(session, latest))
+
+    async def _survey_kind(self, session: AsyncSession, conversation: Conversation) -> str | None:
+        if conversation.status != ConversationStatus.survey or conversation.survey_position is None:
+            return None
+        campaign = await session.get(Campaign, conversation.campaign_id)
+        bot = await survey.survey_bot_of(session, campaign) if campaign is not None else None
+        if bot is None or conversation.survey_position >= len(bot.questions):
+            return None
+        return str(bot.questions[conversation.survey_position].kind)
+
+    async def mark_read(self, ctx: JobContext, channel: Channel, visitor_id: str, up_to: int) -> int:
+        """The visitor saw our messages up to ``up_to``: they become ``read``."""
+        async with ctx.database.session() as session:
+            ids = await self.conversation_ids(session, channel, visitor_id)
+            unread = (await session.scalars(select(Message.id).where(
+                Message.conversation_id.in_(ids), Message.direction == Direction.outbound, Message.id <= up_to,
+                Message.status.in_([DeliveryStatus.sent, DeliveryStatus.delivered]))
+                .order_by(Message.id.desc()).limit(PAGE))).all() if ids else []
+            for message_id in unread:
+                await apply_status(session, ctx, channel, StatusUpdate(status=DeliveryStatus.read,
+                                                                       message_id=message_id, at=ctx.clock.now()))
+        return len(unread)
+
+
+webchat_service = WebchatService()
