@@ -35,8 +35,8 @@ from atiende.channels.protocol import (
 )
 from atiende.conversations.deps import EngineDep
 from atiende.conversations.models import Conversation, Message
-from atiende.conversations.outbound import apply_status
-from atiende.conversations.routing import active_channel, ingest
+from atiende.conversations.outbound import ingest_statuses
+from atiende.conversations.routing import ingest
 from atiende.conversations.schemas import InboundIn, InboundOut, StatusIn, StatusOut
 from atiende.errors import Invalid, Unauthorized
 from atiende.jobs import JobContext
@@ -125,13 +125,15 @@ async def inbound(channel_id: ChannelId, request: Request, engine: EngineDep, si
 async def status_report(channel_id: ChannelId, request: Request, engine: EngineDep,
                         signature: Signature = None) -> Any:
     raw = await request.body()
-    async with engine.database.session() as session:
-        channel = await active_channel(session, channel_id, ChannelKind.api)
+
+    def check(channel: Channel) -> list[StatusUpdate]:
         verify(channel, raw, signature)
         body: StatusIn = _parse(raw, StatusIn)
-        message, changed = await apply_status(session, engine, channel, StatusUpdate(
-            status=body.status, message_id=body.message_id, external_id=body.external_id, reason=body.reason,
-            at=body.timestamp))
+        return [StatusUpdate(status=body.status, message_id=body.message_id, external_id=body.external_id,
+                             reason=body.reason, at=body.timestamp)]
+
+    [(message, changed)] = await ingest_statuses(engine, channel_id, ChannelKind.api, check)
+    assert message is not None
     return StatusOut(message_id=message.id, status=message.status, changed=changed)
 
 

@@ -84,7 +84,8 @@ async def lock_campaigns(session: AsyncSession, campaign_ids: Sequence[int]) -> 
 
 async def seats(session: AsyncSession, campaign: Campaign) -> dict[int, Seat]:
     default_capacity = await session.scalar(
-        select(Client.default_agent_capacity).where(Client.id == campaign.client_id)) or 1
+        select(Client.default_agent_capacity).where(Client.id == campaign.client_id))
+    default_capacity = 1 if default_capacity is None else default_capacity
     loads = dict((await session.execute(
         select(Assignment.membership_id, func.count())
         .where(Assignment.campaign_id == campaign.id, Assignment.ended_at.is_(None))

@@ -5,7 +5,7 @@ The delivery job never holds a transaction while it talks to the provider: it re
 one short session, calls the adapter, and records the result in another.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.auth.models import Membership
 from atiende.bus import EventBus
-from atiende.channels.models import Channel
+from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import (
     Attachment, PermanentSendError, StatusUpdate, adapter_for,
 )
@@ -135,6 +135,31 @@ def _advance(session: AsyncSession, bus: EventBus, conversation: Conversation, m
         status=conversation.status, membership_ids=_concerned(conversation), message_id=message.id,
         delivery_status=status, reason=message.failure_reason))
     return True
+
+
+StatusCheck = Callable[[Channel], Sequence[StatusUpdate]]
+
+
+async def ingest_statuses(ctx: JobContext, channel_id: int, kind: ChannelKind, check: StatusCheck, *,
+                          ignore_unknown: bool = False) -> list[tuple[Message | None, bool]]:
+    """A provider's delivery reports: load the active channel (404), let ``check`` verify and parse
+    the request (401/422), apply each report in one transaction. With ``ignore_unknown`` a report
+    about a message we do not have yields ``(None, False)`` instead of 404 (providers that must get
+    200 for everything they send)."""
+    from atiende.conversations.routing import active_channel
+
+    results: list[tuple[Message | None, bool]] = []
+    async with ctx.database.session() as session:
+        channel = await active_channel(session, channel_id, kind)
+        for update in check(channel):
+            try:
+                async with session.begin_nested():
+                    results.append(await apply_status(session, ctx, channel, update))
+            except NotFound:
+                if not ignore_unknown:
+                    raise
+                results.append((None, False))
+    return results
 
 
 async def apply_status(session: AsyncSession, ctx: JobContext, channel: Channel,

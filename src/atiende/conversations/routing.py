@@ -7,7 +7,8 @@ what must happen at once (survey answer, out-of-hours action). Assignment and ev
 are returned as after-commit work, which the webhook runs after answering.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,7 +33,7 @@ from atiende.db import AfterCommit, on_commit
 from atiende.errors import Conflict, Invalid, NotFound
 from atiende.jobs import JobContext, cancel
 
-log_name = __name__
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,13 +50,11 @@ class Ingested:
 
     async def after_commit(self) -> None:
         """Publish events, assign: run once the webhook has answered (errors are logged)."""
-        import logging
-
         for action in self.actions:
             try:
                 await action()
             except Exception:
-                logging.getLogger(log_name).exception("after-commit work of an inbound message failed")
+                log.exception("after-commit work of an inbound message failed")
 
 
 Check = Callable[[Channel], Sequence[InboundMessage]]
