@@ -1,13 +1,15 @@
 """Endings: closing with required fields and typifications, inactivity (durable across a restart),
 transfers and mass transfers, each stamped with the campaign's typification."""
 
+from datetime import UTC, datetime
+
 import httpx
 
 from atiende.catalog.models import FieldType, Typification
 from atiende.conversations.models import Assignment, Conversation
 from atiende.db import Database
 from atiende.jobs import JobContext, Worker
-from tests.conversations.scenario import Scenario, build
+from tests.conversations.scenario import OFFICE, Scenario, build
 from tests.factories import Factory
 
 FIELDS = [("cedula", FieldType.text, True, {"min_length": 6, "pattern": r"\d+"}),
@@ -266,3 +268,20 @@ async def test_mass_transfer_checks_who_is_involved(http: httpx.AsyncClient, fac
     assert await sc.count(Assignment, Assignment.ended_at.is_not(None)) == 0
     assert [c.assigned_membership_id for c in await sc.conversations()] == [ana.membership_id]
     assert await sc.count(Conversation) == 1
+
+
+async def test_a_supervisor_hands_a_waiting_conversation_to_an_agent(http: httpx.AsyncClient, factory: Factory,
+                                                                    clock) -> None:  # type: ignore[no-untyped-def]
+    sc = await build(http, factory, bands=OFFICE)  # Encolar; it is Saturday: the queue waits for Monday
+    ana, beto = await sc.hire(2, capacity=1)
+    await sc.presence(beto, "away")
+    await sc.travel(datetime(2026, 1, 10, 15, 0, tzinfo=UTC))
+    waiting = (await sc.write(contact="c-1"))["conversation_id"]
+    assert (await sc.detail(waiting))["status"] == "queued"
+    assert (await transfer(sc, ana, waiting, ana.membership_id)).status_code == 404  # agents: not theirs to see
+    assert (await transfer(sc, sc.supervisor, waiting, beto.membership_id)).status_code == 409  # Beto is away
+    handed = await transfer(sc, sc.supervisor, waiting, ana.membership_id)
+    assert handed.status_code == 200, handed.text
+    detail = await sc.detail(waiting)
+    assert (detail["status"], detail["assigned_membership_id"]) == ("assigned", ana.membership_id)
+    assert [s["end_reason"] for s in detail["assignments"]] == [None]

@@ -10,7 +10,8 @@
   is waiting for us and is never closed for inactivity.
 - **Transfer** to another agent: only with *Transferir conversaciones entre agentes* (for agents;
   supervisors and admins may always), only to an agent of the campaign who is eligible now; the
-  stretch that ends is typified "transferida".
+  stretch that ends is typified "transferida". A supervisor may also give a waiting conversation
+  to an eligible agent by hand.
 - **Mass transfer** (supervisor): all of an agent's conversations in a campaign to another online
   agent (as many as fit; the rest go back to the queue) or back to the queue, each stretch typified
   "transferencia masiva".
@@ -188,7 +189,9 @@ async def inactivity_check(ctx: JobContext, *, conversation_id: int) -> None:
 
 async def transfer(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
                    by: Membership, *, supervising: bool, to_membership_id: int, now: datetime) -> None:
-    if conversation.status != ConversationStatus.assigned:
+    """To another agent. A supervisor may also hand a waiting conversation to an agent directly."""
+    serving = conversation.status == ConversationStatus.assigned
+    if not serving and not (supervising and conversation.status == ConversationStatus.queued):
         raise NotInProgress("transferred")
     if not supervising:
         if conversation.assigned_membership_id != by.id:
@@ -203,6 +206,10 @@ async def transfer(session: AsyncSession, ctx: JobContext, campaign: Campaign, c
         raise Invalid(f"Agent {to_membership_id} does not work in this campaign", field="membership_id")
     if not target.eligible:
         raise Conflict("That agent cannot take it now: not online or at capacity", field="membership_id")
+    if not serving:
+        await assignment.assign_to(session, ctx.bus, campaign, conversation, to_membership_id, now)
+        await assignment.announce_queue(session, ctx.bus, campaign)
+        return
     from_id = conversation.assigned_membership_id
     assert from_id is not None
     await assignment.end_assignment(session, conversation, now, EndReason.transferred,
