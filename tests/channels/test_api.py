@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.factories import Factory, Tenant
+from tests.factories import Factory, Tenant, create_campaign_using
 
 WHATSAPP_SECRETS = {"access_token": "EAAG-access-token-9f8e7d", "app_secret": "app-secret-5c4b3a",
                     "verify_token": "verify-token-2d1e0f"}
@@ -165,10 +165,10 @@ async def test_a_channel_shows_the_active_campaign_it_serves(http: httpx.AsyncCl
                                                              factory: Factory) -> None:
     serving = (await create_channel(http, tenant, "whatsapp")).json()
     idle = (await create_channel(http, tenant, "webchat")).json()
-    await factory.campaign_using(tenant.client.id, name="Campaña vieja", channel_ids=(idle["id"],),  # type: ignore[attr-defined]
-                                 active=False)
-    campaign_id = await factory.campaign_using(tenant.client.id, name="Recordatorios de pago",  # type: ignore[attr-defined]
-                                               channel_ids=(serving["id"],))
+    await create_campaign_using(factory, tenant.client.id, name="Campaña vieja", channel_ids=(idle["id"],),
+                                active=False)
+    campaign_id = await create_campaign_using(factory, tenant.client.id, name="Recordatorios de pago",
+                                              channel_ids=(serving["id"],))
     read = (await http.get(f"/api/v1/channels/{serving['id']}", headers=tenant.admin.headers)).json()
     assert read["campaign"] == {"id": campaign_id, "name": "Recordatorios de pago"}
     listing = (await http.get("/api/v1/channels", headers=tenant.admin.headers)).json()["items"]

@@ -10,14 +10,18 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse
 
 from atiende.channels.media import INLINE_FAMILIES, TYPE_OF_EXTENSION, MediaStore
+from atiende.channels.telegram import adapter as telegram_adapter
 from atiende.channels.telegram.api import router as telegram
 from atiende.channels.telegram.api import webhooks as telegram_webhooks
+from atiende.channels.webchat import adapter as webchat_adapter
 from atiende.channels.webchat.api import pages as webchat_pages
 from atiende.channels.webchat.api import router as webchat
+from atiende.channels.whatsapp import adapter as whatsapp_adapter
 from atiende.channels.whatsapp.api import router as whatsapp
 from atiende.channels.whatsapp.api import webhooks as whatsapp_webhooks
 from atiende.errors import NotFound
 
+SENDERS = (whatsapp_adapter.WhatsAppAdapter, telegram_adapter.TelegramAdapter, webchat_adapter.WebchatAdapter)
 router = APIRouter()
 for part in (whatsapp_webhooks, whatsapp, telegram_webhooks, telegram, webchat, webchat_pages):
     router.include_router(part)

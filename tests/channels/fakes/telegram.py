@@ -72,6 +72,7 @@ class FakeTelegram:
             self.failures.clear()
             self.files.clear()
             self.webhook.clear()
+            self._ids = itertools.count(100)
 
     def fail_next(self, code: int, description: str, retry_after: int | None = None) -> None:
         self.failures.append(tg_error(code, description, retry_after))

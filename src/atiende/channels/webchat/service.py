@@ -75,11 +75,17 @@ class VisitorView:
 
 
 class _Limits:
-    """Per-process buckets: sends per visitor, new sessions per client address."""
+    """Per-process buckets: sends (and uploads) per visitor, new visitors per client address (60 a
+    minute, so a whole office behind one address can still chat)."""
+
+    SESSIONS_PER_MINUTE = 60
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
         self._sends: dict[int, RateLimiter] = {}
-        self._sessions = RateLimiter(30 / 60, burst=30)
+        self._sessions = RateLimiter(self.SESSIONS_PER_MINUTE / 60, burst=self.SESSIONS_PER_MINUTE)
 
     def send(self, settings: Settings, key: str) -> None:
         per_minute = settings.widget_messages_per_minute
