@@ -14,6 +14,7 @@ PASSWORD = DEMO_PASSWORD
 ADMIN = "admin@demo.atiende.app"
 AGENT = "agente.ui@example.com"
 SUPERVISOR = "supervisor.ui@example.com"
+DEMO_SUPERVISOR = "supervisor@demo.atiende.app"
 EMPTY_CLIENT = "Cliente Nuevo S.A."
 DEMO_CLIENT = "Demo S.A."
 EMPTY_CLIENT_SEATS = 4

@@ -47,18 +47,19 @@ async def test_admin_sees_configuracion_and_administracion(page: Page, people) -
 async def test_an_agent_cannot_reach_configuracion(page: Page, people) -> None:
     await log_in(page, people.agent)
     await expect(page).to_have_url(re.compile(r"/workspace$"))
-    await expect(page.get_by_text("Configuración", exact=True)).to_have_count(0)
-    for entry in [*CONFIG_ENTRIES, "admin_campaigns"]:
-        await expect(page.get_by_test_id(f"nav-{entry}")).to_have_count(0)
     for path in ["/console/campaigns", "/console/users", "/console/admin/campaigns", "/console/schedules"]:
         response = await page.goto(path)
         assert response is not None and response.status == 403
         await expect(page.get_by_test_id("forbidden")).to_be_visible()
         await expect(page.get_by_text("No tienes acceso a esta página")).to_be_visible()
+        await expect(page.get_by_test_id("nav-workspace")).to_be_visible()
+        await expect(page.get_by_text("Configuración", exact=True)).to_have_count(0)
+        for entry in [*CONFIG_ENTRIES, "admin_campaigns"]:
+            await expect(page.get_by_test_id(f"nav-{entry}")).to_have_count(0)
 
 
 async def test_a_supervisor_sees_the_campaign_list_but_not_configuracion(page: Page, people) -> None:
-    await log_in(page, people.supervisor)
+    await log_in(page, people.supervisor, next_path="/console/admin/campaigns")
     await expect(page.get_by_test_id("nav-admin_campaigns")).to_be_visible()
     await expect(page.get_by_test_id("nav-campaigns")).to_have_count(0)
     response = await page.goto("/console/channels")
@@ -75,7 +76,7 @@ async def test_logout_ends_the_session(page: Page, people) -> None:
 
 
 async def test_the_language_is_chosen_per_user(page: Page, people) -> None:
-    await log_in(page, people.supervisor)
+    await log_in(page, people.supervisor, next_path="/console/admin/campaigns")
     await page.get_by_test_id("user-menu").click()
     await page.get_by_test_id("locale-en").click()
     await expect(page.get_by_text("Administration", exact=True)).to_be_visible()

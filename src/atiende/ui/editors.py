@@ -17,7 +17,8 @@ RowDrawer = Callable[[Row, int], None]
 class ListEditor:
     def __init__(self, rows: list[Row], draw_row: RowDrawer, *, new_row: Callable[[], Row], add_label: str,
                  key: str, errors: FormErrors | None = None, numbered: bool = True,
-                 reorder: bool = True, on_change: Callable[[], None] | None = None, max_rows: int = 100) -> None:
+                 reorder: bool = True, on_change: Callable[[], None] | None = None, max_rows: int = 100,
+                 error_field: str | None = None) -> None:
         self.rows = rows
         self.draw_row = draw_row
         self.new_row = new_row
@@ -28,6 +29,7 @@ class ListEditor:
         self.reorder = reorder
         self.on_change = on_change
         self.max_rows = max_rows
+        self.error_field = error_field or key
         self.list_error = ui.label()  # replaced in render; keeps the attribute typed
         self.render()
 
@@ -44,7 +46,7 @@ class ListEditor:
             self.list_error = ui.label().classes("text-negative text-caption").props('role="alert"')
             self.list_error.set_visibility(False)
             if self.errors is not None:
-                self.errors.bind(self.key, self.list_error)
+                self.errors.bind(self.error_field, self.list_error)
             if len(self.rows) < self.max_rows:
                 testid(ui.button(self.add_label, icon="add", on_click=self.add).props("flat no-caps color=primary"),
                        f"{self.key}-add")

@@ -77,7 +77,7 @@ def frame(context: PageContext, active: str | None) -> Iterator[ui.column]:
         _user_menu(context)
     with drawer:
         _sidebar(context, active)
-    main = ui.column().classes("w-full q-pa-md gap-4 max-w-screen-xl mx-auto")
+    main = testid(ui.column().classes("w-full q-pa-md gap-4 max-w-screen-xl mx-auto"), "main-content")
     ui.skip_link(t("header.skip"), target=main)
     with main:
         yield main
