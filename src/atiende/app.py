@@ -25,11 +25,12 @@ def api_routers() -> list[APIRouter]:
     from atiende.channels.api_channel import router as api_channel
     from atiende.conversations.agents_api import agents, campaign_staff
     from atiende.conversations.api import router as conversations
+    from atiende.conversations.canned import router as canned_replies
     from atiende.conversations.ws import router as conversation_events
     from atiende.tenancy.api import clients, projects
 
     return [auth, memberships, clients, projects, audit, campaigns,
-            conversations, agents, campaign_staff, api_channel, conversation_events]
+            conversations, agents, campaign_staff, api_channel, conversation_events, canned_replies]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,

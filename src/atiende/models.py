@@ -7,6 +7,7 @@ from atiende.catalog.models import (
     FieldDefinition, Funnel, FunnelStage, Holiday, Schedule, SurveyBot, SurveyQuestion, TimeBand, Typification,
 )
 from atiende.channels.models import Channel
+from atiende.conversations.canned import CannedReply
 from atiende.conversations.models import (
     Assignment, CampaignAgent, Contact, ContactIdentity, Conversation, DispatchState, Message, SurveyResponse,
 )
@@ -15,8 +16,8 @@ from atiende.jobs import ScheduledJob
 from atiende.tenancy.models import Client, Project
 
 __all__ = [
-    "Assignment", "CampaignAgent", "Contact", "ContactIdentity", "Conversation", "DispatchState", "Message",
-    "SurveyResponse",
+    "Assignment", "CampaignAgent", "CannedReply", "Contact", "ContactIdentity", "Conversation", "DispatchState",
+    "Message", "SurveyResponse",
     "AccessToken", "AuditEvent", "Base", "Campaign", "CampaignChannel", "CampaignField", "Channel", "Client",
     "FieldDefinition", "Funnel", "FunnelStage", "Holiday", "LoginAttempt", "Membership", "Project", "Schedule",
     "ScheduledJob", "SurveyBot", "SurveyQuestion", "TimeBand", "Typification", "User",

@@ -22,6 +22,8 @@ def mount_ui(app: FastAPI) -> None:
     i18n.set_locale_source(stored_locale)
     import atiende.ui.console  # noqa: F401  (registers the console pages)
     import atiende.ui.pages  # noqa: F401  (registers login and landing pages)
+    import atiende.ui.supervisor  # noqa: F401  (registers /supervisor)
+    import atiende.ui.workspace  # noqa: F401  (registers /workspace)
 
     if _mounted:
         return

@@ -1,0 +1,1 @@
+"""Supervisión: the live board of queues and agents (``/supervisor``)."""
