@@ -41,7 +41,7 @@
   var host = document.createElement("div");
   host.id = "atiende-chat";
   var root = host.attachShadow ? host.attachShadow({mode: "open"}) : host;
-  var css = ":host{all:initial}*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}" +
+  var css = ":host{all:initial}[hidden]{display:none!important}*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}" +
     ".bubble{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:" + color +
     ";color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000;font-size:26px}" +
     ".bubble:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}" +
@@ -179,6 +179,9 @@
   }
 
   function post(body, retried) {
+    if (!state.token) {  // typed before the session answered: send once it has
+      return ensureSession().then(function () { if (state.token) return post(body, retried); });
+    }
     var pending = body.text ? addBubble({sender: "visitor", text: body.text, attachments: [], pending: true}) : null;
     say("");
     return call("POST", "/messages", body).then(function (data) {
