@@ -23,6 +23,7 @@ def api_routers() -> list[APIRouter]:
     from atiende.auth.api import router as auth
     from atiende.campaigns.api import router as campaigns
     from atiende.channels.api_channel import router as api_channel
+    from atiende.channels.webhooks import router as channel_webhooks
     from atiende.conversations.agents_api import agents, campaign_staff
     from atiende.conversations.api import router as conversations
     from atiende.conversations.canned import router as canned_replies
@@ -30,7 +31,7 @@ def api_routers() -> list[APIRouter]:
     from atiende.tenancy.api import clients, projects
 
     return [auth, memberships, clients, projects, audit, campaigns,
-            conversations, agents, campaign_staff, api_channel, conversation_events, canned_replies]
+            conversations, agents, campaign_staff, api_channel, conversation_events, channel_webhooks, canned_replies]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,

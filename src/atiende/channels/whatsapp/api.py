@@ -4,7 +4,7 @@ template list for agents, and template sends."""
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import Field, HttpUrl, StringConstraints
 from pydantic.functional_validators import AfterValidator
@@ -31,7 +31,9 @@ router = APIRouter(tags=["whatsapp"])
 ChannelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-@webhooks.get("/{channel_id}", response_class=PlainTextResponse,
+@webhooks.get("/{channel_id}", response_class=Response,
+              responses={200: {"description": "The hub.challenge, as sent", "content": {
+                  "text/plain": {"schema": {"type": "string"}}}}},
               summary="Meta's verification handshake: answers hub.challenge when hub.verify_token matches")
 async def verify_webhook(channel_id: ChannelId, engine: EngineDep,
                          mode: Annotated[str | None, Query(alias="hub.mode", max_length=40)] = None,

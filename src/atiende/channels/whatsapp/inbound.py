@@ -36,9 +36,9 @@ from atiende.channels.whatsapp.payloads import MalformedPayload, ParsedMessage, 
 from atiende.channels.whatsapp.signature import signature_is_valid
 from atiende.conversations.fields import normalise_phone
 from atiende.conversations.models import Direction, Message
-from atiende.conversations.outbound import apply_status
+from atiende.conversations.outbound import ingest_statuses
 from atiende.conversations.routing import Ingested, active_channel, ingest
-from atiende.errors import AtiendeError, NotFound, Unauthorized
+from atiende.errors import AtiendeError, Unauthorized
 from atiende.jobs import JobContext, enqueue, job
 
 log = logging.getLogger(__name__)
@@ -124,15 +124,13 @@ async def _targets(session: AsyncSession, channel: Channel, phone_number_ids: se
 
 
 async def _apply_statuses(ctx: JobContext, channel: Channel, statuses: list[ParsedStatus]) -> int:
-    applied = 0
-    for status in statuses:
-        async with ctx.database.session() as session:
-            try:
-                _, changed = await apply_status(session, ctx, channel, status.update)
-            except NotFound:
-                continue  # a message this app sent from elsewhere, or one we no longer have
-            applied += int(changed)
-    return applied
+    """Apply every status in one transaction; statuses of messages this app sent from elsewhere
+    (or that we no longer have) are ignored. Returns how many moved a message forward."""
+    if not statuses:
+        return 0
+    results = await ingest_statuses(ctx, channel.id, ChannelKind.whatsapp, lambda _channel: [s.update for s in statuses],
+                                    ignore_unknown=True)
+    return sum(int(changed) for _, changed in results)
 
 
 async def _store_messages(ctx: JobContext, channel: Channel, parsed: list[ParsedMessage],
