@@ -195,3 +195,42 @@ async def create_channel(self: Factory, client_id: int, *, name: str | None = No
 
 Factory.campaign_setup = create_campaign_setup  # type: ignore[attr-defined]  # factory.campaign_setup(id)
 Factory.campaign_channel = create_channel  # type: ignore[attr-defined]  # factory.campaign_channel(id)
+
+
+# --- setup catalog: a campaign that uses given catalog items ----------------------------------
+
+async def create_campaign_using(self: Factory, client_id: int, *, name: str | None = None, active: bool = True,
+                                schedule_id: int | None = None, typification_ids: dict[str, int] | None = None,
+                                channel_ids: tuple[int, ...] = (), field_definition_ids: tuple[int, ...] = (),
+                                funnel_id: int | None = None, survey_bot_id: int | None = None) -> int:
+    """A campaign row referencing the given items (what it must have and is not given is created)."""
+    from atiende.campaigns.models import AssignmentMethod, Campaign, CampaignChannel, CampaignField
+    from atiende.campaigns.models import OutOfHoursAction
+    from atiende.catalog.models import Typification
+
+    n = next(_seq)
+    project = await self.project(client_id)
+    schedule_id = schedule_id or (await self.schedule(client_id)).id
+    slots = dict(typification_ids or {})
+    async with self.database.session() as session:
+        for slot in ("inactivity", "transferred", "agent_closed", "mass_transfer"):
+            if slot not in slots:
+                row = Typification(client_id=client_id, name=f"{slot} {n}", code=f"auto-{slot}-{n}")
+                session.add(row)
+                await session.flush()
+                slots[slot] = row.id
+        campaign = Campaign(
+            client_id=client_id, project_id=project.id, name=name or f"Campaña {n}", schedule_id=schedule_id,
+            out_of_hours_action=OutOfHoursAction.queue, assignment_method=AssignmentMethod.smart, active=active,
+            survey_enabled=survey_bot_id is not None, survey_bot_id=survey_bot_id, funnel_id=funnel_id,
+            typification_inactivity_id=slots["inactivity"], typification_transferred_id=slots["transferred"],
+            typification_agent_closed_id=slots["agent_closed"], typification_mass_transfer_id=slots["mass_transfer"],
+            channel_links=[CampaignChannel(channel_id=cid) for cid in channel_ids],
+            field_links=[CampaignField(field_definition_id=fid, position=i)
+                         for i, fid in enumerate(field_definition_ids)])
+        session.add(campaign)
+        await session.flush()
+        return campaign.id
+
+
+Factory.campaign_using = create_campaign_using  # type: ignore[attr-defined]  # factory.campaign_using(client_id, ...)

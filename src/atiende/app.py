@@ -22,6 +22,8 @@ def api_routers() -> list[APIRouter]:
     from atiende.auth.api import memberships
     from atiende.auth.api import router as auth
     from atiende.campaigns.api import router as campaigns
+    from atiende.catalog.api import routers as catalog
+    from atiende.channels.api import channels
     from atiende.channels.api_channel import router as api_channel
     from atiende.channels.webhooks import router as channel_webhooks
     from atiende.conversations.agents_api import agents, campaign_staff
@@ -30,7 +32,7 @@ def api_routers() -> list[APIRouter]:
     from atiende.conversations.ws import router as conversation_events
     from atiende.tenancy.api import clients, projects
 
-    return [auth, memberships, clients, projects, audit, campaigns,
+    return [auth, memberships, clients, projects, audit, campaigns, *catalog, channels,
             conversations, agents, campaign_staff, api_channel, conversation_events, channel_webhooks, canned_replies]
 
 

@@ -8,6 +8,7 @@ the next day. A holiday closes its whole local calendar day, including the tail 
 band that began the evening before.
 """
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -140,29 +141,72 @@ def _open_local(bands: Iterable[BandLike], holidays: set[date], day: date, minut
     return False
 
 
-def _boundaries(schedule: ScheduleLike, first_day: date, days: int) -> Iterator[datetime]:
-    """Every local instant where openness could flip, day by day, as aware datetimes."""
-    zone = ZoneInfo(schedule.timezone)
-    for offset in range(days):
-        day = first_day + timedelta(days=offset)
-        minutes = {0}
-        for band in schedule.bands:
-            if band.weekday == day.weekday():
-                minutes.add(_minutes(band.start))
-            if (band.weekday == day.weekday() and not band.overnight) or (
-                    band.overnight and band.weekday == (day.weekday() - 1) % 7):
+def _day_boundaries(bands: Iterable[BandLike], day: date) -> list[int]:
+    """Minutes of ``day`` where openness could flip: midnight (holidays), band starts and ends."""
+    minutes = {0}
+    weekday, yesterday = day.weekday(), (day.weekday() - 1) % 7
+    for band in bands:
+        if band.weekday == weekday:
+            minutes.add(_minutes(band.start))
+            if not band.overnight:
                 minutes.add(_minutes(band.end))
-        for minute in sorted(minutes):
-            yield datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
+        elif band.overnight and band.weekday == yesterday:
+            minutes.add(_minutes(band.end))
+    return sorted(minutes)
+
+
+def _next_offset_change(zone: ZoneInfo, start: datetime, limit: datetime) -> datetime:
+    """The first instant after ``start`` where the zone's UTC offset changes (a DST jump), or ``limit``."""
+    offset = start.astimezone(zone).utcoffset()
+    probe = start
+    while probe < limit:
+        step = min(probe + timedelta(days=1), limit)
+        if step.astimezone(zone).utcoffset() != offset:
+            low, high = math.floor(probe.timestamp()), math.ceil(step.timestamp())
+            while high - low > 1:  # transitions fall on whole seconds
+                middle = (low + high) // 2
+                if datetime.fromtimestamp(middle, UTC).astimezone(zone).utcoffset() == offset:
+                    low = middle
+                else:
+                    high = middle
+            return datetime.fromtimestamp(high, UTC)
+        probe = step
+    return limit
+
+
+def _crossings(schedule: ScheduleLike, zone: ZoneInfo, start: datetime, end: datetime) -> Iterator[datetime]:
+    """Instants in (start, end) where the wall clock reaches a boundary; the offset is constant there."""
+    offset = start.astimezone(zone).utcoffset() or timedelta(0)
+    wall_start = (start.astimezone(UTC) + offset).replace(tzinfo=None)
+    wall_end = wall_start + (end - start)
+    day = wall_start.date()
+    while day <= wall_end.date():
+        for minute in _day_boundaries(schedule.bands, day):
+            wall = datetime.combine(day, time(minute // 60, minute % 60))
+            if wall_start < wall < wall_end:
+                yield (wall - offset).replace(tzinfo=UTC)
+        day += timedelta(days=1)
 
 
 def next_change(schedule: ScheduleLike, at: datetime) -> datetime | None:
-    """The first instant after ``at`` where ``is_open`` differs from now; None if it never does."""
+    """The first instant after ``at`` where ``is_open`` differs from now; None if it never does.
+
+    Walks the time line in stretches of constant UTC offset. Inside a stretch the wall clock moves
+    with real time, so openness can only flip where the wall clock reaches a band boundary or
+    midnight; between stretches the wall clock jumps (DST), which may flip it too. This finds the
+    opening of a band whose start falls in the skipped hour (it opens at the jump), and the
+    repeated hour when clocks go back (a band can close, reopen and close again).
+    """
     current = is_open(schedule, at)
-    start_day = _local(schedule, at).date() - timedelta(days=1)
-    for candidate in _boundaries(schedule, start_day, SEARCH_DAYS):
-        # A local time skipped by a DST jump maps to the instant just after the jump.
-        instant = candidate.astimezone(UTC)
-        if instant > at and is_open(schedule, instant) != current:
-            return instant
+    zone = ZoneInfo(schedule.timezone)
+    horizon = at + timedelta(days=SEARCH_DAYS)
+    stretch_start = at
+    while stretch_start < horizon:
+        stretch_end = _next_offset_change(zone, stretch_start, horizon)
+        for instant in _crossings(schedule, zone, stretch_start, stretch_end):
+            if is_open(schedule, instant) != current:
+                return instant
+        if stretch_end < horizon and is_open(schedule, stretch_end) != current:
+            return stretch_end
+        stretch_start = stretch_end
     return None
