@@ -230,3 +230,18 @@ async def test_attaching_agents_checks_the_people_and_the_role(http: httpx.Async
     other_client = await http.put(url, json={"agents": []}, headers=other_tenant.admin.headers)
     assert other_client.status_code == 404
     assert await sc.count(Assignment) == 0
+
+
+async def test_logging_out_sets_the_agent_offline_and_hands_conversations_to_a_colleague(
+        http: httpx.AsyncClient, factory: Factory) -> None:
+    sc = await build(http, factory, permissions={"reassign_when_exclusive_offline": True})
+    ana, beto = await sc.hire(2, capacity=2)
+    await sc.presence(beto, "away")
+    conversation = await sc.write(contact="c-1")
+    assert await assignee(sc, conversation["conversation_id"]) == ana.membership_id
+    await sc.presence(beto, "online")
+    assert (await http.post("/api/v1/auth/logout", headers=ana.headers)).status_code == 204
+    assert await assignee(sc, conversation["conversation_id"]) == beto.membership_id
+    agents = (await http.get(f"/api/v1/campaigns/{sc.campaign_id}/agents", headers=sc.supervisor.headers)).json()
+    presence = {a["membership_id"]: a["presence"] for a in (agents["items"] if isinstance(agents, dict) else agents)}
+    assert presence[ana.membership_id] == "offline"

@@ -6,9 +6,11 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from atiende.auth.caller import Caller
 from atiende.auth.memberships import membership_service
-from atiende.auth.models import Membership, Role
+from atiende.auth.models import Membership, Presence, Role
 from atiende.auth.schemas import MeOut, MembershipCreate, MembershipOut, MembershipUpdate, MeUpdate, MyMembership, TokenOut
 from atiende.auth.service import InvalidCredentials, auth_service
+from atiende.conversations.deps import EngineDep
+from atiende.conversations.staffing import change_presence
 from atiende.deps import BearerToken, ClockDep, CurrentCaller, DbSession, SettingsDep
 from atiende.errors import Invalid, NotFound
 from atiende.kit.pagination import Page, PageDep, SearchParam
@@ -31,10 +33,15 @@ async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: 
     return TokenOut(access_token=token, expires_in=settings.token_ttl_minutes * 60)
 
 
-@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke the current token")
-async def logout(caller: CurrentCaller, session: DbSession, token: BearerToken) -> None:
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT,
+             summary="Revoke the current token; the user goes Desconectado in every client")
+async def logout(caller: CurrentCaller, session: DbSession, token: BearerToken, engine: EngineDep,
+                 clock: ClockDep) -> None:
     if token:
         await auth_service.revoke_token(session, token)
+    for membership in caller.memberships.values():
+        if membership.presence != Presence.offline:
+            await change_presence(session, engine, membership, Presence.offline, clock.now())
 
 
 def _me(caller: Caller) -> MeOut:
