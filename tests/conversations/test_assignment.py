@@ -243,5 +243,5 @@ async def test_logging_out_sets_the_agent_offline_and_hands_conversations_to_a_c
     assert (await http.post("/api/v1/auth/logout", headers=ana.headers)).status_code == 204
     assert await assignee(sc, conversation["conversation_id"]) == beto.membership_id
     agents = (await http.get(f"/api/v1/campaigns/{sc.campaign_id}/agents", headers=sc.supervisor.headers)).json()
-    presence = {a["membership_id"]: a["presence"] for a in (agents["items"] if isinstance(agents, dict) else agents)}
+    presence = {a["membership_id"]: a["presence"] for a in agents}
     assert presence[ana.membership_id] == "offline"
