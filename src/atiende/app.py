@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     background services (bus reader, jobs worker) start in the lifespan."""
     settings = settings or get_settings()
     database = database or Database(settings.database_url, echo=settings.sql_echo)
-    bus = bus or make_bus(settings.redis_url)
+    bus = bus or make_bus(settings.redis_url, settings.redis_channel)
     clock = clock or SystemClock()
     http_client = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
     worker = Worker(JobContext(database=database, clock=clock, bus=bus, settings=settings, http=http_client))

@@ -17,7 +17,7 @@ async def run_worker_forever(settings: Settings) -> None:
 
     api_routers()  # importing the routers imports every domain, and so every @job
     database = Database(settings.database_url)
-    bus = make_bus(settings.redis_url)
+    bus = make_bus(settings.redis_url, settings.redis_channel)
     await bus.start()
     async with httpx.AsyncClient(timeout=15.0) as http:
         worker = Worker(JobContext(database=database, clock=SystemClock(), bus=bus, settings=settings, http=http))

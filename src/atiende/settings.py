@@ -18,6 +18,8 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL; PostgreSQL: postgresql+asyncpg://user@host/db",
     )
     redis_url: str | None = Field(default=None, description="Redis URL for the event bus across processes")
+    redis_channel: str = Field(default="atiende:events", max_length=200,
+                               description="Redis pub/sub channel; separate deployments sharing a Redis use their own")
     secret_key: str = Field(default="change-me-in-production", description="Signs UI session cookies")
     host: str = "127.0.0.1"
     port: int = 8000
