@@ -73,7 +73,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def new_page(browser: Browser, live: LiveServer, **options: Any) -> Page:
-    context = await browser.new_context(base_url=live.base_url, locale="es-CO", **options)
+    context = await browser.new_context(base_url=live.base_url, **{"locale": "es-CO", **options})
     context.set_default_timeout(15_000)
     return await context.new_page()
 
@@ -161,4 +161,17 @@ async def test_without_websockets_the_widget_long_polls_and_fits_a_phone(
     bruno = next(c["id"] for c in conversations if c["contact"]["name"] == "Bruno Díaz")
     await agent_says(live, people["agent"], bruno, "Sí, enviamos a Cali en 2 días.")
     await expect(panel.locator(".msg.agent")).to_contain_text("enviamos a Cali")
+    await page.context.close()
+
+
+async def test_the_widget_speaks_english_when_the_site_asks(
+        browser: Browser, server: tuple[LiveServer, dict[str, Any]]) -> None:
+    live, _ = server
+    page = await new_page(browser, live, locale="en-US")
+    await page.goto("/demo/site?lang=en")
+    await page.get_by_role("button", name="Open chat").press("Enter")  # keyboard works as well as the mouse
+    panel = page.get_by_role("dialog", name="Chat with us")
+    await expect(panel.get_by_label("Name")).to_be_focused()
+    await expect(panel.get_by_role("button", name="Start chat")).to_be_visible()
+    await expect(panel.get_by_role("button", name="Close chat")).to_be_visible()
     await page.context.close()

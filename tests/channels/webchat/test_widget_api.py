@@ -363,7 +363,9 @@ async def test_the_widget_script_and_the_demo_site_are_served(
     assert "data-channel" in script.text and len(script.content) < 30_000
     site = await http.get("/demo/site")
     assert site.status_code == 200
-    assert f'<script src="/widget.js" data-channel="{channel_id}" async></script>' in site.text
+    assert f'<script src="/widget.js" data-channel="{channel_id}" data-lang="es" async></script>' in site.text
+    assert 'data-lang="en"' in (await http.get("/demo/site", params={"lang": "en"})).text
+    assert (await http.get("/demo/site", params={"lang": "fr"})).status_code == 422
 
 
 async def test_one_address_opening_visitor_after_visitor_is_slowed_down(

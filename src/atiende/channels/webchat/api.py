@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, WebSocket, status
@@ -364,8 +364,10 @@ async def widget_js() -> Response:
 
 
 @pages.get("/demo/site", response_class=HTMLResponse, include_in_schema=False)
-async def demo_site(engine: EngineDep, channel: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> HTMLResponse:
-    """A customer's web page with the chat embedded: the first active web chat channel (or ?channel=)."""
+async def demo_site(engine: EngineDep, channel: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+                    lang: Annotated[Literal["es", "en"], Query()] = "es") -> HTMLResponse:
+    """A customer's web page with the chat embedded: the first active web chat channel (or
+    ?channel=), in Spanish or (?lang=en) English."""
     async with engine.database.session() as session:
         stmt = select(Channel.id).where(Channel.kind == ChannelKind.webchat, Channel.active).order_by(Channel.id)
         if channel is not None:
@@ -374,4 +376,4 @@ async def demo_site(engine: EngineDep, channel: Annotated[int | None, Query(ge=1
     if channel_id is None:
         raise NotFound("No active web chat channel to show", field="channel")
     html = resources.files("atiende.channels.webchat").joinpath("static/demo.html").read_text(encoding="utf-8")
-    return HTMLResponse(html.replace("{{CHANNEL_ID}}", str(channel_id)))
+    return HTMLResponse(html.replace("{{CHANNEL_ID}}", str(channel_id)).replace("{{LANG}}", lang))

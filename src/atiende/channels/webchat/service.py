@@ -7,15 +7,18 @@ de voz*), its schedule and out-of-hours message come from the channel's active c
 """
 
 import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.campaigns.models import Campaign
 from atiende.catalog.models import Schedule
 from atiende.catalog.schedule_rules import is_open
-from atiende.channels.media import MediaRejected, MediaStore, TYPE_OF_EXTENSION, check_content, kind_of
+from atiende.channels.media import TYPE_OF_EXTENSION, MediaRejected, MediaStore, check_content, kind_of
 from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import Attachment, AttachmentKind, InboundContact, InboundMessage, StatusUpdate
 from atiende.channels.webchat.tokens import new_visitor_id, visitor_of, visitor_token
@@ -83,13 +86,17 @@ class _Limits:
     def __init__(self) -> None:
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        """Forget every bucket; ``monotonic`` is the time source (tests freeze it)."""
+        self._monotonic = monotonic
         self._sends: dict[int, RateLimiter] = {}
-        self._sessions = RateLimiter(self.SESSIONS_PER_MINUTE / 60, burst=self.SESSIONS_PER_MINUTE)
+        self._sessions = RateLimiter(self.SESSIONS_PER_MINUTE / 60, burst=self.SESSIONS_PER_MINUTE,
+                                     monotonic=monotonic)
 
     def send(self, settings: Settings, key: str) -> None:
         per_minute = settings.widget_messages_per_minute
-        limiter = self._sends.setdefault(per_minute, RateLimiter(per_minute / 60, burst=min(per_minute, 10)))
+        limiter = self._sends.setdefault(per_minute, RateLimiter(per_minute / 60, burst=min(per_minute, 10),
+                                                                 monotonic=self._monotonic))
         _refuse_if_waiting(limiter.try_take(key))
 
     def session(self, address: str) -> None:
