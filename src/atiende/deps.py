@@ -11,7 +11,7 @@ from atiende.auth.caller import Caller
 from atiende.auth.service import InvalidToken, auth_service
 from atiende.bus import EventBus
 from atiende.clock import Clock
-from atiende.db import Database, run_after_commit
+from atiende.db import Database
 from atiende.jobs import Worker
 from atiende.settings import Settings
 
@@ -43,15 +43,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     that gets 201 can read what it created, and a failing commit still becomes an error response.
     """
     database: Database = request.app.state.database
-    async with database.sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            session.info.pop("after_commit", None)
-            raise
-    await run_after_commit(session)
+    async with database.session() as session:
+        yield session
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
