@@ -2,7 +2,7 @@
 client with a supervisor and three agents, two API channels and two campaigns —
 
 - **Ventas** allows everything (files, voice notes, emoji, transfers, the contact's number, 72 h of
-  history) but not closing without a reply; agents Andrea and Bruno, two conversations each at most;
+  history) but not closing without a reply; agents Andrea (two conversations at most) and Bruno (three);
   required fields *Número de documento* (text, 5–15) and *Motivo* (list);
 - **Cobranza** allows nothing: no files, no number, no emoji, no transfers; agent Carla.
 
@@ -134,7 +134,7 @@ async def seed_center(url: str, callback_url: str) -> Center:
             session.add_all([sales, collections])
             await session.flush()
             session.add_all([CampaignAgent(campaign_id=sales.id, membership_id=memberships[ANDREA], capacity=2),
-                             CampaignAgent(campaign_id=sales.id, membership_id=memberships[BRUNO], capacity=2),
+                             CampaignAgent(campaign_id=sales.id, membership_id=memberships[BRUNO], capacity=3),
                              CampaignAgent(campaign_id=collections.id, membership_id=memberships[CARLA], capacity=3)])
             session.add_all([
                 CannedReply(client_id=client.id, shortcut="saludo", title="Saludo",

@@ -86,6 +86,7 @@ class FoundConversation:
     status: ConversationStatus
     opened_at: datetime
     agent_name: str
+    timezone: str
 
 
 class SupervisionService:
@@ -165,11 +166,13 @@ class SupervisionService:
         if status is not None:
             stmt = stmt.where(Conversation.status == status)
         rows = list((await session.scalars(stmt.order_by(Conversation.id.desc()).limit(MAX_SEARCH))).unique().all())
-        campaigns = dict((await session.execute(select(Campaign.id, Campaign.name).where(
-            Campaign.id.in_({c.campaign_id for c in rows})))).all()) if rows else {}
+        campaigns = {cid: (name, zone) for cid, name, zone in (await session.execute(
+            select(Campaign.id, Campaign.name, Schedule.timezone).join(Schedule, Schedule.id == Campaign.schedule_id)
+            .where(Campaign.id.in_({c.campaign_id for c in rows})))).all()} if rows else {}
         names = await member_names(session, {c.assigned_membership_id for c in rows if c.assigned_membership_id})
-        return [FoundConversation(c.id, campaigns.get(c.campaign_id, ""), c.contact.name, c.status, c.opened_at,
-                                  names.get(c.assigned_membership_id or 0, "")) for c in rows]
+        return [FoundConversation(c.id, campaigns.get(c.campaign_id, ("", "UTC"))[0], c.contact.name, c.status,
+                                  c.opened_at, names.get(c.assigned_membership_id or 0, ""),
+                                  campaigns.get(c.campaign_id, ("", "UTC"))[1]) for c in rows]
 
     async def client_agents(self, session: AsyncSession, caller: Caller, client_id: int) -> list[AgentRow]:
         """Every active license of the client with its presence (for changing anyone's presence)."""

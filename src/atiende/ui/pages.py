@@ -1,4 +1,4 @@
-"""Login, the landing redirect, and the places later issues fill (workspace, supervision)."""
+"""Login and the landing redirect (the workspace and supervision pages live in their own packages)."""
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -7,7 +7,7 @@ from nicegui import ui
 from atiende.i18n import t
 from atiende.ui.components import testid
 from atiende.ui.context import load_context, log_in
-from atiende.ui.layout import console_page, frame, theme
+from atiende.ui.layout import frame, theme
 from atiende.ui.navigation import home_path
 
 
@@ -66,19 +66,3 @@ async def no_client() -> Response | None:
         ui.label(t("no_client.title")).classes("text-h5")
         ui.label(t("no_client.body")).classes("text-grey-8")
     return None
-
-
-def _coming_later(key: str) -> None:
-    with ui.card().classes("w-full q-pa-lg").props('flat bordered data-testid="placeholder"'):
-        ui.label(t(f"nav.{key}")).classes("text-h5").props('role="heading" aria-level="1"')
-        ui.label(t(f"placeholder.{key}")).classes("text-body1 text-grey-8")
-
-
-@console_page("workspace")
-async def workspace(_context: object) -> None:
-    _coming_later("workspace")
-
-
-@console_page("supervisor")
-async def supervisor(_context: object) -> None:
-    _coming_later("supervisor")

@@ -79,9 +79,10 @@ class Composer:
         if self.work.permissions.emojis:
             with testid(ui.button(icon="mood").props(f'flat round dense aria-label="{t("workspace.emoji")}"'),
                         "emoji-button"):
-                with ui.menu().props('data-testid="emoji-menu"'), ui.grid(columns=8).classes("q-pa-sm gap-1"):
+                with ui.menu().props('data-testid="emoji-menu"') as menu, \
+                        ui.grid(columns=8).classes("q-pa-sm gap-1"):
                     for emoji in EMOJIS:
-                        ui.button(emoji, on_click=lambda e=emoji: self._insert(e)) \
+                        ui.button(emoji, on_click=lambda e=emoji, m=menu: self._pick_emoji(e, m)) \
                             .props(f'flat dense aria-label="{emoji}"').classes("text-h6")
         if self.work.can_attach:
             self.uploader = self._hidden_uploader(voice=False)
@@ -104,8 +105,10 @@ class Composer:
         return uploader.classes("hidden").props('aria-hidden="true"')
 
     # --- text -----------------------------------------------------------------------------------
-    def _insert(self, piece: str) -> None:
-        self.text.set_value((self.text.value or "") + piece)
+    def _pick_emoji(self, emoji: str, menu: ui.menu) -> None:
+        self.text.set_value((self.text.value or "") + emoji)
+        menu.close()
+        self.focus()
 
     def _typed(self) -> None:
         self.suggestions.clear()

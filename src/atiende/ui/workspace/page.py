@@ -71,7 +71,7 @@ class Workspace:
         main = ui.context.slot.parent
         main.classes(remove="max-w-screen-xl q-pa-md", add="q-pa-sm")
         self.root = ui.row().classes("w-full no-wrap gap-0 bg-white rounded-borders shadow-1 overflow-hidden") \
-            .style("height: calc(100vh - 100px); min-height: 480px").props('data-testid="workspace"')
+            .style("height: calc(100vh - 120px); min-height: 480px").props('data-testid="workspace"')
         with self.root:
             with ui.column().classes("gap-0 h-full border-r border-gray-200 no-wrap") \
                     .style("width: 320px; min-width: 260px"):
@@ -316,6 +316,10 @@ class Workspace:
         return done
 
     async def transfer(self) -> None:
+        with self.root:  # the panel's button may be redrawn while the dialog is open
+            await self._transfer()
+
+    async def _transfer(self) -> None:
         if self.selected is None:
             return
         async with act() as acting:
@@ -335,6 +339,10 @@ class Workspace:
             await self._after_leaving()
 
     async def close(self, typification_id: int | None, values: dict[str, Any]) -> bool:
+        with self.root:  # the panel's button may be redrawn while the dialog is open
+            return await self._close(typification_id, values)
+
+    async def _close(self, typification_id: int | None, values: dict[str, Any]) -> bool:
         from atiende.ui.components import confirm
 
         work = self.work

@@ -1,0 +1,171 @@
+"""The live board of one campaign: who waits and since when, the agents (presence, time in that
+state, load against capacity) and the conversations in progress — plus the campaign cards on top."""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from nicegui import ui
+
+from atiende.auth.models import Presence
+from atiende.conversations.supervision import ActiveRow, AgentRow, CampaignBoard, CampaignSummary, WaitingRow
+from atiende.i18n import t
+from atiende.ui.components import testid
+from atiende.ui.workspace import look
+from atiende.ui.workspace.assets import since_label
+
+Action = Callable[..., Awaitable[None] | None]
+
+
+class BoardActions:
+    def __init__(self, *, choose_campaign: Action, read: Action, set_presence: Action, mass_transfer: Action,
+                 transfer: Action, close: Action) -> None:
+        self.choose_campaign = choose_campaign
+        self.read = read
+        self.set_presence = set_presence
+        self.mass_transfer = mass_transfer
+        self.transfer = transfer
+        self.close = close
+
+
+def campaign_cards(summaries: list[CampaignSummary], selected: int | None, actions: BoardActions) -> None:
+    with ui.row().classes("w-full gap-3").props('data-testid="campaign-cards"'):
+        for item in summaries:
+            active = item.campaign_id == selected
+            with ui.card().props(f'flat bordered data-testid="campaign-card-{item.campaign_id}" tabindex="0"') \
+                    .classes("q-pa-sm gap-1 cursor-pointer" + (" bg-teal-1" if active else "")) \
+                    .style("min-width: 220px") \
+                    .on("click", lambda cid=item.campaign_id: actions.choose_campaign(cid)) \
+                    .on("keydown.enter", lambda cid=item.campaign_id: actions.choose_campaign(cid)):
+                with ui.row().classes("items-center justify-between no-wrap w-full gap-2"):
+                    ui.label(item.name).classes("text-subtitle2 text-weight-medium ellipsis")
+                    hours_badge(item.open_now)
+                with ui.row().classes("gap-3 text-caption text-grey-8 no-wrap"):
+                    ui.label(t("supervisor.card_queue", n=item.queued)).props('data-testid="card-queued"')
+                    ui.label(t("supervisor.card_progress", n=item.in_progress))
+                    ui.label(t("supervisor.card_agents", online=item.online_agents, total=item.agents))
+
+
+def hours_badge(open_now: bool) -> None:
+    if open_now:
+        ui.badge(t("supervisor.in_hours"), color="positive").props('outline data-testid="in-hours"')
+    else:
+        ui.badge(t("supervisor.out_of_hours"), color="negative").props('data-testid="out-of-hours"')
+
+
+def board(data: CampaignBoard, now: datetime, actions: BoardActions) -> None:
+    summary = data.summary
+    with ui.row().classes("w-full items-center gap-2"):
+        ui.label(summary.name).classes("text-h6").props('role="heading" aria-level="2"')
+        hours_badge(summary.open_now)
+        if data.schedule_name:
+            ui.label(t("supervisor.schedule", name=data.schedule_name)).classes("text-caption text-grey-7")
+    with ui.element("div").classes("w-full grid gap-3").style(
+            "grid-template-columns: repeat(auto-fit, minmax(340px, 1fr))"):
+        _waiting(data.waiting, now, actions)
+        _agents(data.agents, now, actions)
+    _in_progress(data.in_progress, now, actions)
+
+
+def _section(title: str, count: int, testid_value: str) -> ui.card:
+    card = ui.card().props(f'flat bordered data-testid="{testid_value}"').classes("w-full q-pa-sm gap-2")
+    with card, ui.row().classes("items-center gap-2"):
+        ui.label(title).classes("text-subtitle1 text-weight-medium")
+        ui.badge(str(count), color="grey-7").props(f'data-testid="{testid_value}-count"')
+    return card
+
+
+def _waiting(rows: list[WaitingRow], now: datetime, actions: BoardActions) -> None:
+    with _section(t("supervisor.queue"), len(rows), "queue"):
+        if not rows:
+            ui.label(t("supervisor.queue_empty")).classes("text-body2 text-grey-7")
+            return
+        with ui.list().props("dense separator").classes("w-full"):
+            for row in rows:
+                with ui.item().props(f'data-testid="queued-{row.conversation_id}"'):
+                    with ui.item_section().props("avatar"):
+                        look.channel_icon(row.channel_kind)
+                    with ui.item_section():
+                        ui.item_label(row.contact_name or t("workspace.unnamed"))
+                        ui.item_label(f"#{row.conversation_id}").props("caption")
+                    with ui.item_section().props("side"):
+                        with ui.row().classes("items-center no-wrap gap-1"):
+                            ui.icon("hourglass_top", size="1rem", color="orange-8")
+                            since_label(row.queued_at, now, classes="text-body2 text-orange-9")
+                            _icon_button("visibility", t("supervisor.read"),
+                                         lambda cid=row.conversation_id: actions.read(cid), f"read-{row.conversation_id}")
+
+
+def _agents(rows: list[AgentRow], now: datetime, actions: BoardActions) -> None:
+    with _section(t("supervisor.agents"), len(rows), "agents"):
+        if not rows:
+            ui.label(t("supervisor.agents_empty")).classes("text-body2 text-grey-7")
+            return
+        options = {p.value: t(f"workspace.presence.{p.value}") for p in Presence}
+        with ui.list().props("separator").classes("w-full"):
+            for row in rows:
+                with ui.item().props(f'data-testid="agent-{row.membership_id}"').classes("q-py-xs"):
+                    with ui.item_section().props("avatar"):
+                        look.presence_dot(row.presence)
+                    with ui.item_section():
+                        ui.item_label(row.name).classes("text-weight-medium")
+                        with ui.row().classes("items-center gap-1 no-wrap text-caption text-grey-7"):
+                            ui.label(t(f"workspace.presence.{row.presence.value}"))
+                            ui.label("·")
+                            since_label(row.presence_since, now)
+                        ratio = row.load / row.capacity if row.capacity else 0
+                        with ui.row().classes("items-center no-wrap gap-2 w-full"):
+                            ui.linear_progress(value=min(ratio, 1), show_value=False, size="6px",
+                                               color="negative" if ratio >= 1 else "primary").classes("flex-grow")
+                            ui.label(f"{row.load}/{row.capacity}").classes("text-caption") \
+                                .props('data-testid="load"')
+                    with ui.item_section().props("side"):
+                        with ui.row().classes("items-center no-wrap gap-1"):
+                            testid(ui.select(options, value=row.presence.value,
+                                             on_change=lambda e, m=row.membership_id: actions.set_presence(m, e.value))
+                                   .props(f'dense options-dense borderless aria-label="{t("supervisor.presence_of", name=row.name)}"'),
+                                   f"presence-{row.membership_id}")
+                            button = _icon_button("move_up", t("supervisor.mass_transfer"),
+                                                  lambda m=row.membership_id, n=row.name: actions.mass_transfer(m, n),
+                                                  f"mass-transfer-{row.membership_id}")
+                            button.set_enabled(row.load > 0)
+
+
+def _in_progress(rows: list[ActiveRow], now: datetime, actions: BoardActions) -> None:
+    with _section(t("supervisor.in_progress"), len(rows), "in-progress"):
+        if not rows:
+            ui.label(t("supervisor.in_progress_empty")).classes("text-body2 text-grey-7")
+            return
+        headers = [t("workspace.contact"), t("supervisor.agent"), t("supervisor.since"), t("supervisor.waiting"), ""]
+        with ui.element("q-markup-table").props("flat dense wrap-cells").classes("w-full"):
+            with ui.element("thead"), ui.element("tr"):
+                for header in headers:
+                    with ui.element("th").classes("text-left"):
+                        ui.label(header)
+            with ui.element("tbody"):
+                for row in rows:
+                    with ui.element("tr").props(f'data-testid="active-{row.conversation_id}"'):
+                        with ui.element("td"), ui.row().classes("items-center no-wrap gap-2"):
+                            look.channel_icon(row.channel_kind, size="1rem")
+                            ui.label(row.contact_name or t("workspace.unnamed"))
+                            ui.label(f"#{row.conversation_id}").classes("text-caption text-grey-6")
+                        with ui.element("td"):
+                            ui.label(row.agent_name).props('data-testid="active-agent"')
+                        with ui.element("td"):
+                            if row.assigned_at:
+                                since_label(row.assigned_at, now)
+                        with ui.element("td"):
+                            if row.waiting_since:
+                                since_label(row.waiting_since, now, classes="text-orange-9")
+                        with ui.element("td").classes("text-right"), ui.row().classes("no-wrap gap-0 justify-end"):
+                            cid = row.conversation_id
+                            _icon_button("visibility", t("supervisor.read"), lambda c=cid: actions.read(c), f"read-{cid}")
+                            _icon_button("swap_horiz", t("workspace.transfer"), lambda c=cid: actions.transfer(c),
+                                         f"transfer-{cid}")
+                            _icon_button("task_alt", t("workspace.close"), lambda c=cid: actions.close(c),
+                                         f"close-{cid}")
+
+
+def _icon_button(icon: str, label: str, handler: Action, testid_value: str) -> ui.button:
+    button = ui.button(icon=icon, on_click=handler).props(f'flat round dense aria-label="{label}"')
+    button.tooltip(label)
+    return testid(button, testid_value)

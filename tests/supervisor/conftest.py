@@ -1,0 +1,3 @@
+"""Browser tests of the supervisor console run against a live server (see ``harness.py``)."""
+
+from tests.workspace.harness import browser, center, customer, login  # noqa: F401  (fixtures)

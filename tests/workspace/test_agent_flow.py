@@ -1,0 +1,191 @@
+"""A day in Conversaciones, in the browser: the agent goes online, a customer writes through the
+API channel and the conversation appears in the inbox at once; the agent answers, fills the
+campaign's required fields, typifies and closes it. And what a campaign's permissions hide."""
+
+import re
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.workspace import seed
+from tests.workspace.harness import Center, Customers, Login, choose, go_online
+
+pytestmark = pytest.mark.browser
+
+
+async def open_conversation(page: Page, conversation_id: int) -> None:
+    await page.get_by_test_id(f"inbox-item-{conversation_id}").click()
+    await expect(page.get_by_test_id("thread")).to_be_visible()
+
+
+async def test_a_customer_message_appears_live_and_the_agent_answers_fills_typifies_and_closes(
+        login: Login, customer: Customers, center: Center) -> None:
+    andrea = await login(seed.ANDREA)
+    await go_online(andrea)
+    await customer.set_presence(seed.BRUNO, "offline")
+
+    sent = await customer.write("Hola, quiero comprar el plan premium", name="Laura Gómez", phone="+573001112233")
+    item = andrea.get_by_test_id(f"inbox-item-{sent['conversation_id']}")
+    await expect(item).to_contain_text("Laura Gómez")
+    await expect(item).to_contain_text("Ventas")
+    await expect(item).to_contain_text("Hola, quiero comprar el plan premium")
+    await expect(item.get_by_test_id("unread")).to_have_text("1")
+    await expect(andrea).to_have_title(re.compile(r"^\(1\) Conversaciones"))
+
+    await open_conversation(andrea, sent["conversation_id"])
+    await expect(andrea.get_by_test_id("thread")).to_contain_text("Hola, quiero comprar el plan premium")
+    await expect(andrea.get_by_test_id("contact-phone")).to_have_text("+573001112233")
+    await expect(item.get_by_test_id("unread")).to_have_count(0)
+    await expect(andrea).to_have_title(re.compile(r"^Conversaciones"))
+    # Not answered yet: Finalizar waits, and says why.
+    await expect(andrea.get_by_test_id("close")).to_be_disabled()
+    await expect(andrea.get_by_test_id("block-reply")).to_be_visible()
+
+    await andrea.get_by_test_id("message-input").fill("¡Hola Laura! Con gusto te ayudo.")
+    await andrea.get_by_test_id("message-input").press("Enter")
+    mine = andrea.locator('[data-direction="out"]', has_text="¡Hola Laura! Con gusto te ayudo.")
+    await expect(mine).to_be_visible()
+    await expect(andrea.get_by_test_id("message-input")).to_have_value("")
+    await expect(mine.get_by_test_id("tick")).to_have_attribute("data-status", re.compile("sent|delivered|read"))
+    await expect(andrea.get_by_test_id("block-reply")).to_have_count(0)
+    await expect(andrea.get_by_test_id("block-fields")).to_contain_text("Número de documento, Motivo")
+
+    # The customer answers while the conversation is open: it appears in the thread at once.
+    await customer.write("Mi documento es 1020304050", name="Laura Gómez")
+    await expect(andrea.get_by_test_id("thread")).to_contain_text("Mi documento es 1020304050")
+
+    await andrea.get_by_test_id("field-documento").fill("1020304050")
+    await choose(andrea, "field-motivo", "Compra")
+    await choose(andrea, "typification", "Resultado › Venta realizada")
+    await expect(andrea.get_by_test_id("close")).to_be_enabled()
+    await andrea.get_by_test_id("close").click()
+    await andrea.get_by_test_id("confirm-yes").click()
+
+    await expect(item).to_have_count(0)
+    await expect(andrea.get_by_test_id("nothing-open")).to_be_visible()
+    closed = await customer.conversation(sent["conversation_id"])
+    assert closed["status"] == "closed"
+    assert closed["typification_id"] == center.data.typifications["venta"]
+    assert closed["field_values"] == {"documento": "1020304050", "motivo": "Compra"}
+    assert [m["text"] for m in closed["messages"]][:2] == ["Hola, quiero comprar el plan premium",
+                                                           "¡Hola Laura! Con gusto te ayudo."]
+    assert any(body.get("text") == "¡Hola Laura! Con gusto te ayudo." for body in center.receiver.bodies)
+
+
+async def test_a_field_with_a_wrong_value_is_refused_next_to_the_field(login: Login, customer: Customers) -> None:
+    andrea = await login(seed.ANDREA)
+    await go_online(andrea)
+    sent = await customer.write("Necesito ayuda con mi pedido", name="Mario Ruiz")
+    await open_conversation(andrea, sent["conversation_id"])
+    await andrea.get_by_test_id("message-input").fill("Claro, ¿me das tu documento?")
+    await andrea.get_by_test_id("send").click()
+    await expect(andrea.locator('[data-direction="out"]')).to_have_count(1)
+
+    await andrea.get_by_test_id("field-documento").fill("12")
+    await choose(andrea, "field-motivo", "Consulta")
+    await andrea.get_by_test_id("close").click()
+    await andrea.get_by_test_id("confirm-yes").click()
+    field = andrea.locator("label.q-field", has=andrea.get_by_test_id("field-documento"))
+    await expect(field).to_contain_text("Número de documento: mínimo 5 caracteres.")
+    await expect(andrea.get_by_test_id(f"inbox-item-{sent['conversation_id']}")).to_be_visible()
+    assert (await customer.conversation(sent["conversation_id"]))["status"] == "assigned"
+
+    await andrea.get_by_test_id("field-documento").fill("99887766")
+    await andrea.get_by_test_id("close").click()
+    await andrea.get_by_test_id("confirm-yes").click()
+    await expect(andrea.get_by_test_id(f"inbox-item-{sent['conversation_id']}")).to_have_count(0)
+    closed = await customer.conversation(sent["conversation_id"])
+    assert closed["status"] == "closed"
+    assert closed["field_values"]["documento"] == "99887766"
+
+
+async def test_quick_replies_and_emoji_fill_the_typing_area(login: Login, customer: Customers) -> None:
+    andrea = await login(seed.ANDREA)
+    await go_online(andrea)
+    sent = await customer.write("Buenas tardes", name="Elena Paz")
+    await open_conversation(andrea, sent["conversation_id"])
+    box = andrea.get_by_test_id("message-input")
+    await box.fill("/sal")
+    await expect(andrea.get_by_test_id("canned")).to_contain_text("/saludo · Saludo")
+    await box.press("Enter")
+    await expect(box).to_have_value("¡Hola Elena Paz! Soy Andrea Agente, ¿en qué te puedo ayudar?")
+    await andrea.get_by_test_id("emoji-button").click()
+    await andrea.get_by_test_id("emoji-menu").get_by_role("button", name="👋").click()
+    await expect(box).to_have_value("¡Hola Elena Paz! Soy Andrea Agente, ¿en qué te puedo ayudar?👋")
+    await box.press("Enter")
+    await expect(andrea.get_by_test_id("thread")).to_contain_text("¿en qué te puedo ayudar?👋")
+
+
+async def test_shift_enter_breaks_the_line_and_alt_arrows_move_between_conversations(
+        login: Login, customer: Customers) -> None:
+    andrea = await login(seed.ANDREA)
+    await go_online(andrea)
+    first = await customer.write("Primera consulta", name="Rosa Díaz")
+    second = await customer.write("Segunda consulta", name="Pedro Gil")
+    await expect(andrea.get_by_test_id(f"inbox-item-{second['conversation_id']}")).to_be_visible()
+    await open_conversation(andrea, first["conversation_id"])
+    box = andrea.get_by_test_id("message-input")
+    await box.press_sequentially("Línea uno")
+    await box.press("Shift+Enter")
+    await box.press_sequentially("Línea dos")
+    await expect(box).to_have_value("Línea uno\nLínea dos")
+    await andrea.keyboard.press("Alt+ArrowDown")
+    await expect(andrea.get_by_role("heading", name=re.compile("Pedro Gil|Rosa Díaz"))).to_be_visible()
+    heading = await andrea.get_by_role("heading", level=1).inner_text()
+    await andrea.keyboard.press("Alt+ArrowDown")
+    await expect(andrea.get_by_role("heading", level=1)).not_to_have_text(heading)
+
+
+async def test_without_the_permissions_there_is_no_attachment_button_no_number_and_no_emoji(
+        login: Login, customer: Customers) -> None:
+    carla = await login(seed.CARLA)
+    await go_online(carla)
+    sent = await customer.write("Quiero un acuerdo de pago", name="Julián Mora", phone="+573004445566",
+                                campaign="collections")
+    item = carla.get_by_test_id(f"inbox-item-{sent['conversation_id']}")
+    await expect(item).to_contain_text("Cobranza")
+    await open_conversation(carla, sent["conversation_id"])
+    await expect(carla.get_by_test_id("composer")).to_be_visible()
+    await expect(carla.get_by_test_id("attach-button")).to_have_count(0)
+    await expect(carla.get_by_test_id("voice-button")).to_have_count(0)
+    await expect(carla.get_by_test_id("emoji-button")).to_have_count(0)
+    await expect(carla.get_by_test_id("transfer")).to_have_count(0)
+    await expect(carla.get_by_test_id("phone-hidden")).to_be_visible()
+    await expect(carla.get_by_text("+573004445566")).to_have_count(0)
+    # Closing before answering is refused, with the reason.
+    await expect(carla.get_by_test_id("close")).to_be_disabled()
+    await expect(carla.get_by_test_id("block-reply")).to_contain_text("Responde al contacto antes de finalizar")
+    await carla.keyboard.press("Alt+Shift+F")
+    await expect(carla.get_by_test_id("confirm-dialog")).to_have_count(0)
+    assert (await customer.conversation(sent["conversation_id"]))["status"] == "assigned"
+    # Emoji typed by hand are refused by the engine, with a clear message.
+    await carla.get_by_test_id("message-input").fill("Claro 😀")
+    await carla.get_by_test_id("message-input").press("Enter")
+    await expect(carla.get_by_text("Esta campaña no permite emoticones")).to_be_visible()
+    await expect(carla.locator('[data-direction="out"]')).to_have_count(0)
+
+
+async def test_with_the_permission_the_agent_attaches_a_file_and_records_a_voice_note(
+        login: Login, customer: Customers, center: Center, tmp_path) -> None:
+    andrea = await login(seed.ANDREA)
+    await go_online(andrea)
+    sent = await customer.write("¿Me envías la cotización?", name="Sara León")
+    await open_conversation(andrea, sent["conversation_id"])
+    document = tmp_path / "cotizacion.pdf"
+    document.write_bytes(b"%PDF-1.4\n% cotizacion\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+    async with andrea.expect_file_chooser() as chooser:
+        await andrea.get_by_test_id("attach-button").click()
+    await (await chooser.value).set_files(str(document))
+    await expect(andrea.get_by_test_id("staged-attachment")).to_contain_text("cotizacion.pdf")
+    await andrea.get_by_test_id("message-input").fill("Aquí está")
+    await andrea.get_by_test_id("message-input").press("Enter")
+    await expect(andrea.get_by_test_id("thread").get_by_test_id("attachment-file")).to_contain_text("cotizacion.pdf")
+
+    await andrea.get_by_test_id("voice-button").click()
+    await andrea.get_by_test_id("voice-stop").click()
+    await expect(andrea.get_by_test_id("staged-attachment")).to_contain_text("Nota de voz")
+    await andrea.get_by_test_id("send").click()
+    await expect(andrea.get_by_test_id("thread").get_by_test_id("attachment-audio")).to_have_count(1)
+    detail = await customer.conversation(sent["conversation_id"])
+    kinds = [a["kind"] for m in detail["messages"] for a in m["attachments"]]
+    assert kinds == ["document", "voice"]
