@@ -76,6 +76,7 @@ def demo(host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0
         "",
         f"Atiende demo — {DEMO_CLIENT} ({'new data' if data.created else 'existing data'}: {url})",  # type: ignore[attr-defined]
         f"  Open:        {base}/",
+        f"  Demo site:   {base}/demo/site   (a customer page with the web chat widget)",
         f"  API docs:    {base}/api/docs",
         "  Logins (email / password):",
         *[f"    {role.value:<11} {email} / {password}" for email, password, role in data.logins],  # type: ignore[attr-defined]

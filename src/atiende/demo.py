@@ -18,6 +18,7 @@ from atiende.catalog.models import (
     TimeBand, Typification,
 )
 from atiende.channels.models import Channel, ChannelKind
+from atiende.conversations.models import CampaignAgent
 from atiende.db import Database
 from atiende.tenancy.models import Client, Project
 
@@ -74,10 +75,14 @@ async def _create(session: AsyncSession) -> Client:
     service = Project(client_id=client.id, name="Atención al cliente",
                       description="Consultas, reclamos y solicitudes de los clientes")
     collections = Project(client_id=client.id, name="Cobranza", description="Recordatorios y acuerdos de pago")
-    schedule = Schedule(client_id=client.id, name="Oficina Bogotá", timezone="America/Bogota",
-                        bands=[TimeBand(weekday=d, start=time(8), end=time(17)) for d in range(5)],
-                        holidays=[Holiday(day=date(2026, 12, 25), name="Navidad")])
-    session.add_all([service, collections, schedule])
+    office = Schedule(client_id=client.id, name="Oficina Bogotá", timezone="America/Bogota",
+                      bands=[TimeBand(weekday=d, start=time(8), end=time(17)) for d in range(5)],
+                      holidays=[Holiday(day=date(2026, 12, 25), name="Navidad")])
+    # The demo campaign answers at any hour so whoever tries the demo can chat right away;
+    # switch it to "Oficina Bogotá" to see the out-of-hours message and queue at work.
+    always = Schedule(client_id=client.id, name="Siempre abierto", timezone="America/Bogota",
+                      bands=[TimeBand(weekday=d, start=time(0), end=time(0)) for d in range(7)])
+    session.add_all([service, collections, office, always])
     await session.flush()
 
     root = Typification(client_id=client.id, name="Gestión", code="gestion")
@@ -119,7 +124,7 @@ async def _create(session: AsyncSession) -> Client:
 
     campaign = Campaign(
         client_id=client.id, project_id=service.id, name="Soporte general", survey_enabled=True,
-        survey_bot_id=survey.id, funnel_id=funnel.id, schedule_id=schedule.id,
+        survey_bot_id=survey.id, funnel_id=funnel.id, schedule_id=always.id,
         out_of_hours_action=OutOfHoursAction.queue, apply_to_queued=True,
         out_of_hours_message="Nuestro horario es de lunes a viernes de 8:00 a 17:00. Te responderemos apenas abramos.",
         send_out_of_hours_message=True,
@@ -138,5 +143,9 @@ async def _create(session: AsyncSession) -> Client:
                      CampaignField(field_definition_id=reason.id, required=True, position=1)],
     )
     session.add(campaign)
+    await session.flush()
+    agents = (await session.scalars(select(Membership).where(
+        Membership.client_id == client.id, Membership.role == Role.agent))).all()
+    session.add_all([CampaignAgent(campaign_id=campaign.id, membership_id=m.id) for m in agents])
     await session.flush()
     return client

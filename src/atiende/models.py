@@ -7,6 +7,7 @@ from atiende.catalog.models import (
     FieldDefinition, Funnel, FunnelStage, Holiday, Schedule, SurveyBot, SurveyQuestion, TimeBand, Typification,
 )
 from atiende.channels.models import Channel
+from atiende.channels.whatsapp.models import WhatsAppTemplate, WhatsAppTemplateMessage
 from atiende.conversations.canned import CannedReply
 from atiende.conversations.models import (
     Assignment, CampaignAgent, Contact, ContactIdentity, Conversation, DispatchState, Message, SurveyResponse,
@@ -17,7 +18,7 @@ from atiende.tenancy.models import Client, Project
 
 __all__ = [
     "Assignment", "CampaignAgent", "CannedReply", "Contact", "ContactIdentity", "Conversation", "DispatchState",
-    "Message", "SurveyResponse",
+    "Message", "SurveyResponse", "WhatsAppTemplate", "WhatsAppTemplateMessage",
     "AccessToken", "AuditEvent", "Base", "Campaign", "CampaignChannel", "CampaignField", "Channel", "Client",
     "FieldDefinition", "Funnel", "FunnelStage", "Holiday", "LoginAttempt", "Membership", "Project", "Schedule",
     "ScheduledJob", "SurveyBot", "SurveyQuestion", "TimeBand", "Typification", "User",

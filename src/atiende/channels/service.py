@@ -13,6 +13,7 @@ from atiende.catalog.usage import refuse_if_campaigns_use
 from atiende.channels.models import Channel
 from atiende.channels.schemas import (CREDENTIALS_BY_KIND, SETTINGS_BY_KIND, CampaignRef, ChannelCreate, ChannelOut,
                                       ChannelUpdate)
+from atiende.channels.telegram.connect import register_webhook_later
 from atiende.clock import Clock
 from atiende.errors import Invalid
 from atiende.kit.crud import ScopedCrudService
@@ -40,12 +41,14 @@ class ChannelService(ScopedCrudService[Channel, ChannelCreate, ChannelUpdate]):
     async def create(self, session: AsyncSession, caller: Caller, data: ChannelCreate, *, clock: Clock) -> Channel:
         channel = await super().create(session, caller, data, clock=clock)
         await self.attach_campaigns(session, [channel])
+        await register_webhook_later(session, clock, channel)
         return channel
 
     async def update(self, session: AsyncSession, caller: Caller, obj: Channel, data: ChannelUpdate, *,
                      clock: Clock) -> Channel:
         channel = await super().update(session, caller, obj, data, clock=clock)
         await self.attach_campaigns(session, [channel])
+        await register_webhook_later(session, clock, channel)
         return channel
 
     async def attach_campaigns(self, session: AsyncSession, channels: Sequence[Channel]) -> None:

@@ -13,20 +13,17 @@ from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
 
 from atiende.auth.models import Role
 from atiende.channels.models import Channel, ChannelKind
-from atiende.channels.telegram.adapter import client_for
-from atiende.channels.telegram.client import TelegramError, TelegramErrorKind
-from atiende.channels.telegram.inbound import SECRET_HEADER, receive_update, secret_of
+from atiende.channels.telegram.client import TelegramError
+from atiende.channels.telegram.connect import register_webhook
+from atiende.channels.telegram.inbound import SECRET_HEADER, receive_update
 from atiende.conversations.deps import EngineDep
 from atiende.deps import CurrentCaller, DbSession
-from atiende.errors import AtiendeError, Invalid, NotFound
-from atiende.jobs import JobContext, PermanentJobError, enqueue, job
+from atiende.errors import AtiendeError, NotFound
 from atiende.kit.schemas import MAX_ID, OutSchema
-from atiende.settings import Settings
 
 webhooks = APIRouter(prefix="/webhooks/telegram", tags=["webhooks"])
 router = APIRouter(tags=["telegram"])
@@ -40,46 +37,8 @@ async def receive(channel_id: ChannelId, request: Request, engine: EngineDep,
     return JSONResponse(result.summary(), background=BackgroundTask(result.run_after_commit))
 
 
-def webhook_url(settings: Settings, channel_id: int) -> str:
-    base = settings.public_url.rstrip("/")
-    if not base.startswith("https://"):
-        raise Invalid("Telegram only delivers to https: set ATIENDE_PUBLIC_URL to the public https address "
-                      "of this server", field="public_url")
-    return f"{base}/webhooks/telegram/{channel_id}"
-
-
 class ProviderError(AtiendeError):
     status_code = 502
-
-
-async def register_webhook(ctx: JobContext, channel: Channel) -> str:
-    url = webhook_url(ctx.settings, channel.id)
-    await client_for(ctx, channel).set_webhook(url, secret_of(ctx, channel))
-    return url
-
-
-@job
-async def set_telegram_webhook(ctx: JobContext, *, channel_id: int) -> None:
-    async with ctx.database.session() as session:
-        channel = await session.get(Channel, channel_id)
-    if channel is None or channel.kind != ChannelKind.telegram or not channel.active:
-        return
-    try:
-        await register_webhook(ctx, channel)
-    except TelegramError as exc:
-        if exc.kind == TelegramErrorKind.permanent:
-            raise PermanentJobError(exc.reason) from exc
-        raise
-    except Invalid as exc:
-        raise PermanentJobError(exc.message) from exc
-
-
-async def register_webhook_later(session: AsyncSession, ctx: JobContext, channel: Channel) -> None:
-    """Call after saving a telegram channel (in the same transaction): ``setWebhook`` runs as a
-    durable job once the change is committed, retried if Telegram is unreachable."""
-    if channel.kind == ChannelKind.telegram and channel.active:
-        await enqueue(session, set_telegram_webhook, due_at=ctx.clock.now(), key=f"tg-webhook:{channel.id}",
-                      channel_id=channel.id)
 
 
 class ConnectOut(OutSchema):
