@@ -189,3 +189,18 @@ async def test_with_the_permission_the_agent_attaches_a_file_and_records_a_voice
     detail = await customer.conversation(sent["conversation_id"])
     kinds = [a["kind"] for m in detail["messages"] for a in m["attachments"]]
     assert kinds == ["document", "voice"]
+
+
+async def test_logging_out_sets_the_agent_desconectado(login: Login, customer: Customers, center: Center) -> None:
+    andrea = await login(seed.ANDREA)
+    await go_online(andrea)
+    sent = await customer.write("¿Siguen ahí?", name="Tomás Vega")
+    await expect(andrea.get_by_test_id(f"inbox-item-{sent['conversation_id']}")).to_be_visible()
+    await andrea.get_by_test_id("user-menu").click()
+    await andrea.get_by_test_id("logout").click()
+    await expect(andrea).to_have_url(re.compile(r"/login$"))
+    agents = await customer.api("GET", f"/api/v1/campaigns/{center.data.sales_campaign_id}/agents", seed.SUPERVISOR)
+    presence = {a["membership_id"]: a["presence"] for a in agents.json()}
+    assert presence[center.data.memberships[seed.ANDREA]] == "offline"
+    # The campaign reassigns when an agent goes offline: the conversation waits in the queue again.
+    assert (await customer.conversation(sent["conversation_id"]))["status"] == "queued"

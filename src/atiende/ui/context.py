@@ -129,10 +129,17 @@ async def log_in(email: str, password: str) -> str | None:
 
 
 async def log_out() -> None:
+    """Ends the session; logged out means Desconectado (presence offline in every client)."""
+    from atiende.conversations.signoff import sign_off
+    from atiende.ui.workspace.live import engine
+
     storage = user_storage()
     token = storage.get(TOKEN)
     if token:
         async with runtime().database.session() as session:
+            with suppress(InvalidToken):
+                await sign_off(session, engine(), await auth_service.caller_for_token(
+                    session, str(token), clock=runtime().clock))
             await auth_service.revoke_token(session, str(token))
     storage.clear()
 
