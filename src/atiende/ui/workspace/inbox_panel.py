@@ -40,11 +40,15 @@ def _row(item: InboxItem, active: bool, now: datetime, on_open: Open) -> None:
             .classes("q-py-sm"):
         with ui.item_section().props("avatar"):
             look.channel_icon(item.channel_kind)
-        with ui.item_section():
-            with ui.row().classes("items-center no-wrap gap-1 w-full"):
-                ui.label(item.contact_name or t("workspace.unnamed")) \
-                    .classes("text-body2 text-weight-medium ellipsis").props('data-testid="inbox-contact"')
-            ui.label(item.campaign_name).classes("text-caption text-teal-9 ellipsis")
+        with ui.item_section().style("min-width: 0"):
+            ui.label(item.contact_name or t("workspace.unnamed")) \
+                .classes("text-body2 text-weight-medium ellipsis").props('data-testid="inbox-contact"')
+            with ui.row().classes("items-center no-wrap gap-1 text-caption"):
+                ui.label(item.campaign_name).classes("text-teal-9 ellipsis")
+                if item.waiting_since:
+                    with ui.row().classes("items-center no-wrap gap-0").props('data-testid="waiting"'):
+                        ui.icon("hourglass_top", size="0.9rem", color="orange-8")
+                        since_label(item.waiting_since, now, classes="text-orange-9")
             prefix = t("workspace.you") + ": " if item.last_direction == Direction.outbound else ""
             ui.label(prefix + item.last_text).classes("text-caption text-grey-8 ellipsis") \
                 .props('data-testid="inbox-preview"')
@@ -53,7 +57,3 @@ def _row(item: InboxItem, active: bool, now: datetime, on_open: Open) -> None:
                 ui.label(look.moment(item.last_at, item.timezone, now)).classes("text-caption text-grey-7")
             if item.unread:
                 ui.badge(str(item.unread), color="negative").props('rounded data-testid="unread"')
-            if item.waiting_since:
-                with ui.row().classes("items-center no-wrap gap-0").props('data-testid="waiting"'):
-                    ui.icon("hourglass_top", size="0.9rem", color="orange-8")
-                    since_label(item.waiting_since, now, classes="text-caption text-orange-9")

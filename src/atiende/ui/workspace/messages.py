@@ -85,7 +85,8 @@ def history(earlier: Sequence[tuple[Conversation, list[Message]]], authors: dict
         return
     with ui.column().classes("w-full gap-1").props('data-testid="history"'):
         for conversation, messages in reversed(earlier):
-            title = t("workspace.history_item", date=look.moment(conversation.opened_at, timezone, now),
+            opened = conversation.opened_at
+            title = t("workspace.history_item", date=f"{look.day(opened, timezone)} {look.clock_time(opened, timezone)}",
                       count=len(messages))
             with ui.expansion(title, icon="history").classes("w-full bg-grey-2 rounded-borders") \
                     .props(f'dense data-testid="history-{conversation.id}"'):

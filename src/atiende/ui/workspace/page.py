@@ -74,7 +74,7 @@ class Workspace:
             .style("height: calc(100vh - 120px); min-height: 480px").props('data-testid="workspace"')
         with self.root:
             with ui.column().classes("gap-0 h-full border-r border-gray-200 no-wrap") \
-                    .style("width: 320px; min-width: 260px"):
+                    .style("width: 310px; flex: none"):
                 self._presence_bar()
                 self.search = testid(ui.input(placeholder=t("workspace.search"), on_change=self._search)
                                      .props(f'dense outlined clearable aria-label="{t("workspace.search")}"')
@@ -85,7 +85,7 @@ class Workspace:
                     .props('data-testid="inbox"')
             self.center = ui.column().classes("gap-0 h-full flex-grow no-wrap bg-grey-1").style("min-width: 0")
             self.right = ui.column().classes("gap-0 h-full overflow-y-auto no-wrap border-l border-gray-200 gt-sm") \
-                .style("width: 320px; min-width: 280px")
+                .style("width: 300px; flex: none")
         self._nothing_open()
         LiveFeed(self._wants, self._on_events)
         ui.keyboard(on_key=self._on_key, ignore=[])
@@ -95,14 +95,14 @@ class Workspace:
             await self.open(int(wanted))
 
     def _presence_bar(self) -> None:
-        with ui.row().classes("w-full items-center no-wrap gap-2 q-pa-sm"):
+        with ui.row().classes("w-full items-center no-wrap gap-1 q-pa-sm"):
             self.presence_dot = ui.element("div")
             with self.presence_dot:
                 look.presence_dot(self.presence)
             options = {p.value: t(f"workspace.presence.{p.value}") for p in Presence}
             self.presence_toggle = testid(ui.toggle(options, value=self.presence.value, on_change=self._presence)
-                                          .props('dense no-caps unelevated toggle-color=primary spread')
-                                          .classes("flex-grow"), "presence")
+                                          .props('dense no-caps unelevated toggle-color=primary spread padding="xs sm"')
+                                          .classes("flex-grow text-caption"), "presence")
             self.presence_toggle.props(f'aria-label="{t("workspace.presence.label")}"')
 
     def _nothing_open(self) -> None:
