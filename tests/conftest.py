@@ -140,6 +140,10 @@ async def empty_tables(database: Database) -> None:
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
+                # A tree (typifications) refers to itself with ON DELETE RESTRICT: cut the links first.
+                for fk in table.foreign_keys:
+                    if fk.column.table is table:
+                        await conn.execute(table.update().values({fk.parent.name: None}))
                 await conn.execute(table.delete())
 
 
