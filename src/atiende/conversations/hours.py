@@ -46,7 +46,27 @@ async def out_of_hours(session: AsyncSession, ctx: JobContext, campaign: Campaig
 
 async def dispatch(ctx: JobContext, campaign_id: int) -> None:
     """After a conversation joined the queue: assign now if open; else make sure the opening
-    (or closing, to apply the action to the queue) will be handled by the hours job."""
+    (or closing, to apply the action to the queue) will be handled by the hours job.
+
+    Coalesced per campaign within the process: while a pass runs, a new call only asks it for one
+    more pass (which sees everything committed before it starts) instead of queueing behind the
+    campaign's dispatch lock with a database connection held — under a burst of inbound messages
+    that queue took every pooled connection and capped throughput (see benchmarks/README.md)."""
+    rerun: dict[int, bool] = ctx.extras.setdefault("dispatch_rerun", {})
+    if campaign_id in rerun:
+        rerun[campaign_id] = True
+        return
+    try:
+        while True:
+            rerun[campaign_id] = False
+            await _dispatch_once(ctx, campaign_id)
+            if not rerun[campaign_id]:
+                return
+    finally:
+        del rerun[campaign_id]
+
+
+async def _dispatch_once(ctx: JobContext, campaign_id: int) -> None:
     async with ctx.database.session() as session:
         campaign = await session.get(Campaign, campaign_id)
         if campaign is None:
