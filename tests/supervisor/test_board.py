@@ -92,13 +92,13 @@ async def test_the_supervisor_transfers_closes_and_reads_conversations(
     await customer.set_presence(seed.ANDREA, "online")
     await customer.set_presence(seed.BRUNO, "online")
     sent = await customer.write("Quiero cambiar mi plan", name="Cliente Cinco", phone="+573007778899")
-    detail = await customer.conversation(sent["conversation_id"])
-    holder = detail["assigned_membership_id"]
-    other = "Bruno Agente" if holder == center.data.memberships[seed.ANDREA] else "Andrea Agente"
 
     sofia = await login(seed.SUPERVISOR)
     await open_board(sofia, center)
     row = sofia.get_by_test_id(f"active-{sent['conversation_id']}")
+    await expect(row.get_by_test_id("active-agent")).to_have_text(re.compile("Andrea Agente|Bruno Agente"))
+    holder = await row.get_by_test_id("active-agent").inner_text()
+    other = "Bruno Agente" if holder == "Andrea Agente" else "Andrea Agente"
     await row.get_by_test_id(f"transfer-{sent['conversation_id']}").click()
     await sofia.get_by_test_id("agent-options").get_by_text(re.compile(f"^{other}")).click()
     await sofia.get_by_test_id("confirm-transfer").click()

@@ -81,7 +81,8 @@ async def seed_center(url: str, callback_url: str) -> Center:
             session.add_all([results, system])
             await session.flush()
             typifications = {}
-            for code, name, parent in [("venta", "Venta realizada", results), ("resuelta", "Consulta resuelta", results),
+            for code, name, parent in [("venta", "Venta realizada", results),
+                                       ("resuelta", "Consulta resuelta", results),
                                        ("reclamo", "Reclamo registrado", results),
                                        ("inactividad", "Finalizada por inactividad", system),
                                        ("transferida", "Transferida", system),

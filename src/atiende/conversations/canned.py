@@ -8,7 +8,7 @@ the client reads the active ones. A shortcut is unique per client, lowercase let
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -91,8 +91,9 @@ def _waiting(rows: list[WaitingRow], now: datetime, actions: BoardActions) -> No
                         with ui.row().classes("items-center no-wrap gap-1"):
                             ui.icon("hourglass_top", size="1rem", color="orange-8")
                             since_label(row.queued_at, now, classes="text-body2 text-orange-9")
-                            _icon_button("visibility", t("supervisor.read"),
-                                         lambda cid=row.conversation_id: actions.read(cid), f"read-{row.conversation_id}")
+                            cid = row.conversation_id
+                            _icon_button("visibility", t("supervisor.read"), lambda c=cid: actions.read(c),
+                                         f"read-{cid}")
 
 
 def _agents(rows: list[AgentRow], now: datetime, actions: BoardActions) -> None:
@@ -120,9 +121,10 @@ def _agents(rows: list[AgentRow], now: datetime, actions: BoardActions) -> None:
                                 .props('data-testid="load"')
                     with ui.item_section().props("side"):
                         with ui.row().classes("items-center no-wrap gap-1"):
+                            label = t("supervisor.presence_of", name=row.name)
                             testid(ui.select(options, value=row.presence.value,
                                              on_change=lambda e, m=row.membership_id: actions.set_presence(m, e.value))
-                                   .props(f'dense options-dense borderless aria-label="{t("supervisor.presence_of", name=row.name)}"'),
+                                   .props(f'dense options-dense borderless aria-label="{label}"'),
                                    f"presence-{row.membership_id}")
                             button = _icon_button("move_up", t("supervisor.mass_transfer"),
                                                   lambda m=row.membership_id, n=row.name: actions.mass_transfer(m, n),
@@ -158,7 +160,8 @@ def _in_progress(rows: list[ActiveRow], now: datetime, actions: BoardActions) ->
                                 since_label(row.waiting_since, now, classes="text-orange-9")
                         with ui.element("td").classes("text-right"), ui.row().classes("no-wrap gap-0 justify-end"):
                             cid = row.conversation_id
-                            _icon_button("visibility", t("supervisor.read"), lambda c=cid: actions.read(c), f"read-{cid}")
+                            _icon_button("visibility", t("supervisor.read"), lambda c=cid: actions.read(c),
+                                         f"read-{cid}")
                             _icon_button("swap_horiz", t("workspace.transfer"), lambda c=cid: actions.transfer(c),
                                          f"transfer-{cid}")
                             _icon_button("task_alt", t("workspace.close"), lambda c=cid: actions.close(c),

@@ -70,7 +70,8 @@ class CannedReplies:
                 if self.editable:
                     with ui.row().classes("no-wrap gap-0 justify-end"):
                         ui.button(icon="edit", on_click=lambda i=item: self.edit(i)) \
-                            .props(f'flat round dense aria-label="{t("common.edit")}" data-testid="canned-edit-{item.id}"')
+                            .props(f'flat round dense aria-label="{t("common.edit")}" '
+                                   f'data-testid="canned-edit-{item.id}"')
                         ui.button(icon="delete", on_click=lambda i=item: self.delete(i)) \
                             .props(f'flat round dense aria-label="{t("common.delete")}" '
                                    f'data-testid="canned-delete-{item.id}"')

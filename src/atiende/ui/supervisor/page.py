@@ -199,10 +199,10 @@ class Supervision:
             ui.label(t("supervisor.close_title", name=work_data.conversation.contact.name or "")) \
                 .classes("text-h6").props('role="heading" aria-level="2"')
             form = FieldsForm(work_data.fields) if work_data.fields else None
+            hint = t("workspace.typification_default", name=work_data.default_typification)
             typification = testid(ui.select({c.id: c.label for c in work_data.typifications},
                                             label=t("workspace.typification"), clearable=True)
-                                  .props(f'outlined dense hint="{t("workspace.typification_default", name=work_data.default_typification)}"')
-                                  .classes("w-full"), "close-typification")
+                                  .props(f'outlined dense hint="{hint}"').classes("w-full"), "close-typification")
 
             async def submit() -> None:
                 async def work(acting: Any) -> None:

@@ -37,7 +37,8 @@ def fill_placeholders(text: str, *, contact: str, agent: str) -> str:
 
 
 class Composer:
-    def __init__(self, work: WorkView, canned: list[CannedItem], *, agent_name: str, on_send: Send) -> None:
+    def __init__(self, work: WorkView, canned: list[CannedItem], *, agent_name: str, on_send: Send,
+                 draft: str = "") -> None:
         self.work = work
         self.canned = canned
         self.agent_name = agent_name
@@ -48,6 +49,7 @@ class Composer:
         self.store = MediaStore(settings)
         self.max_bytes = max(1024, min(settings.media_max_bytes, settings.max_body_bytes - BODY_MARGIN))
         self._build()
+        self.text.set_value(draft)
 
     # --- layout ---------------------------------------------------------------------------------
     def _build(self) -> None:

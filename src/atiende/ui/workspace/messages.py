@@ -86,8 +86,8 @@ def history(earlier: Sequence[tuple[Conversation, list[Message]]], authors: dict
     with ui.column().classes("w-full gap-1").props('data-testid="history"'):
         for conversation, messages in reversed(earlier):
             opened = conversation.opened_at
-            title = t("workspace.history_item", date=f"{look.day(opened, timezone)} {look.clock_time(opened, timezone)}",
-                      count=len(messages))
+            when = f"{look.day(opened, timezone)} {look.clock_time(opened, timezone)}"
+            title = t("workspace.history_item", date=when, count=len(messages))
             with ui.expansion(title, icon="history").classes("w-full bg-grey-2 rounded-borders") \
                     .props(f'dense data-testid="history-{conversation.id}"'):
                 with ui.column().classes("w-full gap-2 q-pa-sm opacity-80"):

@@ -55,6 +55,7 @@ class Workspace:
         self.panel: SidePanel | None = None
         self.composer: Composer | None = None
         self.rendered: set[int] = set()
+        self.drafts: dict[int, str] = {}  # what the agent had typed in each conversation
         self.query = ""
         self._syncing = False
 
@@ -193,6 +194,7 @@ class Workspace:
         work = self.work
         assert work is not None
         now = runtime().clock.now()
+        self._keep_draft()
         self.center.clear()
         self.right.clear()
         with self.center:
@@ -204,7 +206,8 @@ class Workspace:
             if work.mine and work.window_open is False:
                 TemplatePicker(work, self.send_template)
             elif work.mine:
-                self.composer = Composer(work, self.canned, agent_name=self.agent_name, on_send=self.send)
+                self.composer = Composer(work, self.canned, agent_name=self.agent_name, on_send=self.send,
+                                         draft=self.drafts.get(work.conversation.id, ""))
             else:
                 ui.label(t("workspace.not_yours")).classes("w-full text-center q-pa-md text-grey-8 bg-amber-1")
         with self.right:
@@ -212,6 +215,10 @@ class Workspace:
                                                       transfer=self.transfer, close=self.close), now)
         if self.composer:
             self.composer.focus()
+
+    def _keep_draft(self) -> None:
+        if self.composer is not None:
+            self.drafts[self.composer.work.conversation.id] = self.composer.text.value or ""
 
     def _header(self, work: WorkView) -> None:
         conversation = work.conversation
@@ -281,6 +288,7 @@ class Workspace:
 
         if not await self._act_on_current(work):
             return False
+        self.drafts.pop(self.selected or 0, None)
         if self.panel is not None:
             self.panel.replied()
         await self.refresh_thread()
@@ -365,12 +373,14 @@ class Workspace:
     async def _after_leaving(self) -> None:
         """The open conversation left the agent: on to the next one, or nothing open."""
         gone = self.selected
+        self.composer = None  # its draft went with the conversation
+        self.drafts.pop(gone or 0, None)
         await self.reload_inbox()
         following = next((i.conversation_id for i in self.items if i.conversation_id != gone), None)
         if following is not None:
             await self.open(following)
         else:
-            self.selected, self.work, self.panel, self.composer = None, None, None, None
+            self.selected, self.work, self.panel = None, None, None
             self._nothing_open()
             self._render_inbox()
 

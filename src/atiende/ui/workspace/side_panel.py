@@ -38,8 +38,8 @@ class SidePanel:
             if work.mine:
                 self._work_area()
             else:
-                ui.label(t("workspace.not_yours")).classes("text-body2 text-grey-8 bg-amber-1 q-pa-sm rounded-borders") \
-                    .props('data-testid="not-yours"')
+                notice = ui.label(t("workspace.not_yours")).props('data-testid="not-yours"')
+                notice.classes("text-body2 text-grey-8 bg-amber-1 q-pa-sm rounded-borders")
 
     def _contact(self, now: datetime) -> None:
         conversation = self.work.conversation
