@@ -1,0 +1,190 @@
+"""Latency from an inbound POST to the agent's ``conversation.assigned`` event on the WebSocket.
+
+50 agents are online with room for every conversation of the run and each holds an open
+``GET /api/v1/ws?token=…``. A paced sender posts signed inbound messages from new contacts at a
+fixed rate (open loop: a slow answer never delays the next send). Each answer names the
+conversation; each ``conversation.assigned`` frame names it too; latency = frame received − POST
+started, both on this driver's monotonic clock. A message whose event does not arrive within
+``grace`` seconds after the last send counts as missing (and is reported, never dropped silently).
+"""
+
+import asyncio
+import contextlib
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import websockets
+
+from atiende.channels.api_channel import SIGNATURE_HEADER, sign
+from benchmarks import servers, world
+
+
+@dataclass
+class LatencyResult:
+    rate: int
+    seconds: float
+    agents: int
+    sent: int
+    answered: int
+    events: int
+    missing: int
+    achieved_rate: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    answer_p50_ms: float
+    answer_p99_ms: float
+    redis: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def _bodies(count: int, tag: str) -> list[tuple[bytes, str]]:
+    now = datetime.now(UTC).isoformat()
+    out = []
+    for i in range(count):
+        raw = json.dumps({"external_id": f"{tag}-{i}", "contact": {"external_id": f"{tag}-c{i}", "name": f"Lat {i}",
+                                                                   "phone": f"+57320{i:07d}"},
+                          "text": "Hola, necesito ayuda", "timestamp": now}, separators=(",", ":")).encode()
+        out.append((raw, sign(world.SECRET, raw)))
+    return out
+
+
+class Listener:
+    """One agent's socket: the arrival time of every ``conversation.assigned`` frame."""
+
+    def __init__(self, url: str, arrivals: dict[int, float]) -> None:
+        self.url = url
+        self.arrivals = arrivals
+        self.ready = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        async with websockets.connect(self.url, max_queue=None, open_timeout=30) as socket:
+            async for frame in socket:
+                received = time.perf_counter()
+                event = json.loads(frame)
+                if event.get("kind") == "ready":
+                    self.ready.set()
+                elif event.get("kind") == "conversation.assigned":
+                    self.arrivals.setdefault(event["conversation_id"], received)
+
+
+async def _drive(base_url: str, bench: world.World, *, rate: int, seconds: float, warmup: float,
+                 grace: float) -> tuple[dict[int, float], dict[int, float], list[float], int, float]:
+    arrivals: dict[int, float] = {}
+    ws_base = base_url.replace("http://", "ws://")
+    listeners = [Listener(f"{ws_base}/api/v1/ws?token={agent.token}", arrivals) for agent in bench.agents]
+    for listener in listeners:
+        listener.task = asyncio.create_task(listener.run())
+    await asyncio.wait_for(asyncio.gather(*(listener.ready.wait() for listener in listeners)), 30)
+
+    warm_count, count = int(rate * warmup), int(rate * seconds)
+    bodies = _bodies(warm_count + count, f"lat-{time.time_ns()}")
+    sent_at: dict[int, float] = {}  # conversation id → POST started (measured messages only)
+    answers: list[float] = []
+    failures = 0
+    url = f"{base_url}{bench.inbound_path}"
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60.0)) as client:
+
+        async def post(index: int, measured: bool) -> None:
+            nonlocal failures
+            raw, signature = bodies[index]
+            started = time.perf_counter()
+            try:
+                response = await client.post(url, content=raw, headers={
+                    "Content-Type": "application/json", SIGNATURE_HEADER: signature})
+            except httpx.HTTPError:
+                failures += 1
+                return
+            if response.status_code != 200:
+                failures += 1
+                return
+            if measured:
+                answers.append(time.perf_counter() - started)
+                sent_at[response.json()["conversation_id"]] = started
+
+        async def pace(first: int, total: int, measured: bool) -> tuple[list[asyncio.Task[None]], float]:
+            tasks = []
+            began = time.perf_counter()
+            for n in range(total):
+                delay = began + n / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(post(first + n, measured)))
+            return tasks, time.perf_counter() - began
+
+        warm_tasks, _ = await pace(0, warm_count, False)
+        await _settle(warm_tasks, grace)
+        tasks, elapsed = await pace(warm_count, count, True)
+        unanswered = await _settle(tasks, grace)
+        failures += unanswered
+        deadline = time.perf_counter() + grace
+        while time.perf_counter() < deadline and not set(sent_at) <= set(arrivals):
+            await asyncio.sleep(0.05)
+    for listener in listeners:
+        assert listener.task is not None
+        listener.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await listener.task
+    return sent_at, arrivals, answers, failures, elapsed
+
+
+async def _settle(tasks: list[asyncio.Task[None]], timeout: float) -> int:
+    """Wait for the POSTs still in flight at most ``timeout`` seconds; cancel the rest (returned)."""
+    if not tasks:
+        return 0
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    return len(pending)
+
+
+def run(workdir: Path, *, rate: int = 200, seconds: float = 15, warmup: float = 2, agents: int = 50,
+        grace: float = 15, redis_url: str | None = None, log: Callable[[str], None] = print) -> LatencyResult:
+    workdir.mkdir(parents=True, exist_ok=True)
+    capacity = int(rate * (seconds + warmup) / agents) + 10  # room for every conversation of the run
+    with world.scratch_database() as url:
+        bench = asyncio.run(world.seed(url, agents=agents, capacity=capacity, online=True, tokens=True))
+        with servers.atiende(url, workdir / "latency.log", redis_url=redis_url) as server:
+            log(f"  {agents} agents on the WebSocket; {rate} msg/s for {seconds}s after {warmup}s warm-up"
+                + (" (Redis bus)" if redis_url else ""))
+            sent_at, arrivals, answers, failures, elapsed = asyncio.run(
+                _drive(server.base_url, bench, rate=rate, seconds=seconds, warmup=warmup, grace=grace))
+    latencies = [(arrivals[c] - t) * 1000 for c, t in sent_at.items() if c in arrivals]
+    missing = len(sent_at) - len(latencies)
+    notes = []
+    if failures:
+        notes.append(f"{failures} POSTs failed, were refused or got no answer within {grace}s after the last send")
+    if missing:
+        notes.append(f"{missing} conversations got no assigned event within {grace}s after the last send")
+    count = int(rate * seconds)
+    result = LatencyResult(
+        rate=rate, seconds=seconds, agents=agents, sent=count, answered=len(sent_at), events=len(latencies),
+        missing=missing, achieved_rate=round(count / elapsed, 1) if elapsed else 0.0,
+        p50_ms=round(percentile(latencies, 50), 1), p90_ms=round(percentile(latencies, 90), 1),
+        p99_ms=round(percentile(latencies, 99), 1), max_ms=round(max(latencies), 1) if latencies else float("nan"),
+        answer_p50_ms=round(percentile([a * 1000 for a in answers], 50), 1),
+        answer_p99_ms=round(percentile([a * 1000 for a in answers], 99), 1), redis=bool(redis_url), notes=notes)
+    log(f"    assigned event p50 {result.p50_ms} ms, p99 {result.p99_ms} ms ({result.events}/{result.sent} events)"
+        + (f"; mean {statistics.fmean(latencies):.1f} ms" if latencies else ""))
+    return result

@@ -1,0 +1,162 @@
+"""Atiende's benchmarks in one command, each number next to its target, ratios measured in this run.
+
+    python -m benchmarks.run                # everything (about 4 minutes)
+    python -m benchmarks.run --only latency # one of: throughput, latency, assignment
+    python -m benchmarks.run --quick        # toy sizes: checks the machinery, numbers mean nothing
+    python -m benchmarks.run --json out.json
+
+Needs PostgreSQL at 127.0.0.1:5432 (user postgres; ``BENCH_DATABASE_URL`` to change; scratch
+databases are created and dropped), ``wrk`` on the PATH, and a free loopback port or two.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks import assignment_scale, latency, statements, throughput
+
+PARTS = ("throughput", "latency", "assignment")
+REFERENCE_RATE = 10  # msg/s: the latency of one message when the server is not saturated, for context
+QUICK: dict[str, dict[str, Any]] = {
+    "throughput": {"seconds": 2, "warmup": 1, "connections": 4, "known_contacts": 200, "expected_rps": 300,
+                   "drain_limit": 20},
+    "statements": {"messages": 10, "warm": 2, "agents": 5, "known_contacts": 50},
+    "latency": {"rate": 20, "seconds": 1, "warmup": 0.5, "agents": 5, "grace": 10},
+    "assignment": {"sizes": (40, 400), "agents": 20, "samples": 5},
+}
+
+
+def machine() -> dict[str, str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.splitlines()
+    total = memory[1].split()[1] if len(memory) > 1 else "?"
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    return {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "nproc": str(os.cpu_count()), "cpu": cpu,
+            "memory": total, "python": platform.python_version(), "load_average": load(),
+            "wrk": (wrk.stdout or wrk.stderr).splitlines()[0].split(" Copyright")[0] if (wrk.stdout or wrk.stderr)
+            else "?"}
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+def report(results: dict[str, Any], info: dict[str, str]) -> str:
+    lines = [f"Atiende benchmarks — {info['date']} — {info['nproc']} CPUs {info['cpu']}, {info['memory']} RAM, "
+             f"load average {info['load_average']} at start, {info.get('load_average_end', '?')} at end"]
+    if "throughput" in results:
+        t = results["throughput"]
+        lines += [
+            "",
+            "1. Inbound throughput (PostgreSQL, 1 uvicorn worker each, wrk "
+            f"-t{t['settings']['wrk_threads']} -c{t['settings']['wrk_connections']} -d{t['settings']['seconds']}s "
+            f"after {t['settings']['warmup_seconds']}s warm-up)",
+            f"   bare endpoint (1 INSERT)   {t['bare']['rps']:>8} req/s   p50 {t['bare']['p50_ms']:.1f} ms  "
+            f"p99 {t['bare']['p99_ms']:.1f} ms",
+            f"   Atiende signed inbound     {t['atiende']['rps']:>8} req/s   p50 {t['atiende']['p50_ms']:.1f} ms  "
+            f"p99 {t['atiende']['p99_ms']:.1f} ms  non-2xx {t['atiende']['non2xx']}  errors {t['atiende']['errors']}",
+            f"   ratio Atiende / bare       {t['ratio']:>8.3f}   target >= 0.50: {verdict(t['ratio'] >= 0.5)}",
+            f"   stored in the run: {t['database']['inbound_messages']} messages, {t['database']['conversations']} "
+            f"new conversations, {t['database']['assignments']} assignments; backlog drained "
+            f"{t['backlog_drain_seconds']} s after wrk stopped ({t['database']['queued_after_drain']} still waiting)",
+        ]
+    if "statements" in results:
+        st = results["statements"]
+        lines += [
+            f"   database work per inbound message (assignment included; bare: 1 statement, 1 transaction): "
+            f"{st['statements_per_message']} statements, {st['transactions_per_message']} transactions, "
+            f"{st['checkouts_per_message']} connection checkouts",
+        ]
+    if "latency" in results:
+        lat = results["latency"]
+        lines += [
+            "",
+            f"2. Inbound POST → agent's 'conversation.assigned' on the WebSocket, {lat['rate']} msg/s for "
+            f"{lat['seconds']} s, {lat['agents']} agents online",
+            f"   p50 {lat['p50_ms']} ms   p90 {lat['p90_ms']} ms   p99 {lat['p99_ms']} ms   max {lat['max_ms']} ms   "
+            f"(events {lat['events']}/{lat['sent']}, sent at {lat['achieved_rate']} msg/s)",
+            f"   POST answered: p50 {lat['answer_p50_ms']} ms  p99 {lat['answer_p99_ms']} ms",
+            f"   target p99 < 100 ms: {verdict(lat['p99_ms'] < 100 and lat['missing'] == 0)}",
+            *[f"   note: {note}" for note in lat["notes"]],
+        ]
+    if "latency_reference" in results:
+        ref = results["latency_reference"]
+        lines += [
+            f"   for reference, at {ref['rate']} msg/s: p50 {ref['p50_ms']} ms   p99 {ref['p99_ms']} ms   "
+            f"(events {ref['events']}/{ref['sent']}; POST answered p50 {ref['answer_p50_ms']} ms)",
+        ]
+    if "assignment" in results:
+        a = results["assignment"]
+        first, last = a["runs"][0], a["runs"][-1]
+        lines += [
+            "",
+            f"3. Assigning one conversation, {first['agents']} agents, queue of {first['queued']} vs "
+            f"{last['queued']} ({first['samples']} calls each, median, commit included)",
+            f"   agent comes online       {first['online_median_ms']:>8} ms vs {last['online_median_ms']:>8} ms   "
+            f"ratio {a['online_ratio']}",
+            f"   close frees capacity     {first['close_median_ms']:>8} ms vs {last['close_median_ms']:>8} ms   "
+            f"ratio {a['close_ratio']}",
+            f"   flat (ratio <= 1.3): {verdict(max(a['online_ratio'], a['close_ratio']) <= 1.3)}",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=PARTS, action="append", help="run only this part (repeatable)")
+    parser.add_argument("--quick", action="store_true", help="toy sizes, to check the machinery")
+    parser.add_argument("--json", type=Path, help="also write every number to this file")
+    parser.add_argument("--redis", action="store_true", help="latency with the Redis bus (127.0.0.1:6379)")
+    parser.add_argument("--workdir", type=Path, help="where bodies and server logs go (default: a temp dir)")
+    args = parser.parse_args(argv)
+    parts = args.only or list(PARTS)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="atiende-bench-"))
+    info = machine()
+    print(f"machine: {info}\nworkdir (bodies, server logs): {workdir}", flush=True)
+
+    def log(message: str) -> None:
+        print(message, flush=True)
+
+    results: dict[str, Any] = {}
+    started = time.monotonic()
+    for part in parts:
+        options = dict(QUICK[part]) if args.quick else {}
+        log(f"[{part}]")
+        if part == "throughput":
+            results[part] = throughput.run(workdir / part, log=log, **options).as_dict()
+            log("  counting the statements of one inbound message (in-process, one at a time)")
+            results["statements"] = statements.run(workdir / "statements",
+                                                   **(QUICK["statements"] if args.quick else {})).as_dict()
+        elif part == "latency":
+            redis_url = "redis://127.0.0.1:6379/0" if args.redis else None
+            results[part] = latency.run(workdir / part, redis_url=redis_url, log=log, **options).as_dict()
+            if not args.quick:
+                log("[latency at a rate the server sustains, for reference]")
+                results["latency_reference"] = latency.run(workdir / "latency-reference", rate=REFERENCE_RATE,
+                                                           seconds=10, warmup=1, redis_url=redis_url,
+                                                           log=log).as_dict()
+        else:
+            results[part] = assignment_scale.run(workdir / part, log=log, **options).as_dict()
+    info["load_average_end"] = load()
+    info["seconds"] = f"{time.monotonic() - started:.0f}"
+    print("\n" + report(results, info) + f"\n\n(total {info['seconds']} s)", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps({"machine": info, "results": results}, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

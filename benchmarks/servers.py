@@ -1,0 +1,93 @@
+"""The servers under load, each a real subprocess on a loopback port: Atiende as operators run it
+(``atiende serve``: one uvicorn worker, uvloop + httptools, access log on) and the bare baseline
+with the very same uvicorn settings."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], base: str, log_path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log_path.read_text(errors='replace')[-2000:]}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server did not start: {log_path.read_text(errors='replace')[-2000:]}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def _serve(argv: list[str], env: dict[str, str], log_path: Path) -> Iterator[Server]:
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([*argv, "--port", str(port)], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                   env=env)
+        try:
+            _wait_healthy(process, base, log_path)
+            yield Server(base, process, log_path)
+        finally:
+            _stop(process)
+
+
+def _environment(**overrides: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE_")}
+    env.update({k: v for k, v in overrides.items() if v is not None})
+    return env
+
+
+@contextmanager
+def atiende(database_url: str, log_path: Path, *, redis_url: str | None = None) -> Iterator[Server]:
+    env = _environment(ATIENDE_DATABASE_URL=database_url, ATIENDE_UI_ENABLED="false", ATIENDE_HOST=HOST,
+                       ATIENDE_REDIS_URL=redis_url)
+    with _serve([sys.executable, "-m", "atiende.cli", "serve", "--no-migrate"], env, log_path) as server:
+        yield server
+
+
+@contextmanager
+def bare(database_url: str, log_path: Path) -> Iterator[Server]:
+    env = _environment(BENCH_DATABASE_URL=database_url)
+    with _serve([sys.executable, "-m", "benchmarks.bare_app"], env, log_path) as server:
+        yield server

@@ -1,0 +1,58 @@
+"""Each benchmark runs end to end at toy size and produces its numbers. No timing is asserted:
+this only proves ``python -m benchmarks.run`` still works against the current engine (PostgreSQL at
+127.0.0.1:5432 and ``wrk`` are needed, as for the real run)."""
+
+import math
+from pathlib import Path
+
+from benchmarks import assignment_scale, latency, run, statements, throughput
+
+
+def quiet(_message: str) -> None:
+    return None
+
+
+def test_throughput_compares_atiende_with_the_bare_endpoint(tmp_path: Path) -> None:
+    result = throughput.run(tmp_path, **run.QUICK["throughput"], log=quiet)
+
+    assert result.bare.requests > 0 and result.atiende.requests > 0
+    assert result.atiende.non2xx == 0 and result.atiende.errors == 0
+    assert result.ratio > 0
+    assert result.database["inbound_messages"] > 0
+    assert result.database["assignments"] > 0  # agents were online: new conversations got assigned
+    assert result.server_errors_logged == 0
+
+
+def test_statements_of_one_inbound_message_are_counted(tmp_path: Path) -> None:
+    result = statements.run(tmp_path, **run.QUICK["statements"])
+
+    assert result.messages == run.QUICK["statements"]["messages"]
+    assert result.statements_per_message > 1  # more than the bare endpoint's one INSERT
+    assert result.transactions_per_message >= 1
+    assert result.top
+
+
+def test_latency_matches_each_post_with_its_assigned_event(tmp_path: Path) -> None:
+    result = latency.run(tmp_path, **run.QUICK["latency"], log=quiet)
+
+    assert result.sent > 0 and result.answered == result.sent
+    assert result.events == result.sent and result.missing == 0
+    assert 0 < result.p50_ms <= result.p99_ms <= result.max_ms
+    assert not math.isnan(result.answer_p99_ms)
+
+
+def test_assignment_is_timed_at_two_queue_lengths(tmp_path: Path) -> None:
+    result = assignment_scale.run(tmp_path, **run.QUICK["assignment"], log=quiet)
+
+    small, large = result.runs
+    assert small.queued < large.queued
+    assert len(small.online_ms) == len(large.online_ms) == run.QUICK["assignment"]["samples"]
+    assert len(small.close_ms) == len(large.close_ms) == run.QUICK["assignment"]["samples"]
+    assert result.online_ratio > 0 and result.close_ratio > 0
+    assert "LockRows" in large.plans["next_waiting_batch"]  # EXPLAIN ANALYZE of the real statement
+
+
+def test_the_report_names_every_number(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    assert run.main(["--quick", "--only", "assignment", "--json", str(out), "--workdir", str(tmp_path)]) == 0
+    assert '"online_ratio"' in out.read_text()
