@@ -11,6 +11,7 @@ Messages we send are delivered to ``callback_url`` (a receiver the tests run).""
 import hashlib
 import hmac
 import json
+import zlib
 from dataclasses import dataclass
 from datetime import time
 from typing import Any
@@ -174,3 +175,55 @@ async def customer_writes(http: httpx.AsyncClient, channel_id: int, secret: str,
     response = await http.post(f"/api/v1/channels/{channel_id}/inbound", content=raw, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def whatsapp_conversation(url: str, center: Center, agent_email: str, *, contact_name: str,
+                                hours_ago: float) -> int:
+    """A WhatsApp conversation the agent already serves, whose customer wrote ``hours_ago`` hours ago
+    (more than 24: only a template may go out), on a WhatsApp channel with one approved template."""
+    from datetime import UTC, datetime, timedelta
+
+    from atiende.channels.whatsapp.models import WhatsAppTemplate
+    from atiende.conversations.models import (
+        Assignment, Contact, ContactIdentity, Conversation, ConversationStatus, Direction, Message, SenderKind,
+    )
+
+    now = datetime.now(UTC)
+    wrote = now - timedelta(hours=hours_ago)
+    membership_id = center.memberships[agent_email]
+    database = Database(url)
+    try:
+        async with database.session() as session:
+            channel = await session.scalar(select(Channel).where(Channel.client_id == center.client_id,
+                                                                 Channel.kind == ChannelKind.whatsapp))
+            if channel is None:
+                channel = Channel(client_id=center.client_id, kind=ChannelKind.whatsapp, name="WhatsApp Ventas",
+                                  credentials={"access_token": "token", "app_secret": "secreto"},
+                                  settings={"phone_number_id": "1000", "business_account_id": "2000"})
+                session.add(channel)
+                await session.flush()
+                session.add(WhatsAppTemplate(
+                    channel_id=channel.id, name="seguimiento", language="es", status="APPROVED",
+                    category="UTILITY", synced_at=now,
+                    components=[{"type": "BODY", "text": "Hola {{1}}, ¿pudiste revisar la propuesta?"}]))
+            phone = f"+57300{zlib.crc32(contact_name.encode()) % 10_000_000:07d}"
+            contact = Contact(client_id=center.client_id, name=contact_name, phone=phone, created_at=wrote,
+                              identities=[ContactIdentity(channel_id=channel.id, external_id=phone[1:])])
+            session.add(contact)
+            await session.flush()
+            conversation = Conversation(
+                client_id=center.client_id, campaign_id=center.sales_campaign_id, channel_id=channel.id,
+                contact_id=contact.id, status=ConversationStatus.assigned, opened_at=wrote, queued_at=wrote,
+                assigned_membership_id=membership_id, assigned_at=wrote, last_inbound_at=wrote,
+                agent_replied=False, out_of_hours_notified=False, survey_reasked=False, field_values={})
+            session.add(conversation)
+            await session.flush()
+            session.add_all([
+                Assignment(conversation_id=conversation.id, campaign_id=center.sales_campaign_id,
+                           contact_id=contact.id, membership_id=membership_id, started_at=wrote),
+                Message(conversation_id=conversation.id, channel_id=channel.id, direction=Direction.inbound,
+                        sender=SenderKind.contact, text="Quedo atento a la propuesta", attachments=[],
+                        external_id=f"wamid.{conversation.id}", created_at=wrote, provider_at=wrote)])
+            return conversation.id
+    finally:
+        await database.dispose()

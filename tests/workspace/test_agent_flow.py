@@ -206,3 +206,40 @@ async def test_logging_out_sets_the_agent_desconectado(login: Login, customer: C
     assert presence[center.data.memberships[seed.ANDREA]] == "offline"
     # The campaign reassigns when an agent goes offline: the conversation waits in the queue again.
     assert (await customer.conversation(sent["conversation_id"]))["status"] == "queued"
+
+
+async def test_an_agent_transfers_a_conversation_and_it_moves_live(login: Login, customer: Customers) -> None:
+    andrea = await login(seed.ANDREA)
+    bruno = await login(seed.BRUNO)
+    await go_online(andrea)
+    sent = await customer.write("Quiero hablar con ventas corporativas", name="Nora Sáenz")
+    await go_online(bruno)
+    await open_conversation(andrea, sent["conversation_id"])
+    await andrea.get_by_test_id("transfer").click()
+    await andrea.get_by_test_id("agent-options").get_by_text(re.compile("^Bruno Agente")).click()
+    await andrea.get_by_test_id("confirm-transfer").click()
+    await expect(andrea.get_by_text("Conversación transferida a Bruno Agente.")).to_be_visible()
+    await expect(andrea.get_by_test_id(f"inbox-item-{sent['conversation_id']}")).to_have_count(0)
+    await expect(bruno.get_by_test_id(f"inbox-item-{sent['conversation_id']}")).to_contain_text("Nora Sáenz")
+    detail = await customer.conversation(sent["conversation_id"])
+    assert [a["end_reason"] for a in detail["assignments"]] == ["transferred", None]
+
+
+async def test_a_closed_whatsapp_window_offers_only_approved_templates(
+        login: Login, customer: Customers, center: Center) -> None:
+    conversation_id = await seed.whatsapp_conversation(center.server.database_url, center.data, seed.ANDREA,
+                                                       contact_name="Ulises Paredes", hours_ago=30)
+    andrea = await login(seed.ANDREA)
+    await go_online(andrea)
+    await open_conversation(andrea, conversation_id)
+    picker = andrea.get_by_test_id("template-picker")
+    await expect(picker).to_contain_text("WhatsApp solo permite enviar una plantilla aprobada")
+    await expect(andrea.get_by_test_id("message-input")).to_have_count(0)
+    await choose(andrea, "template-select", "seguimiento (es)")
+    await expect(andrea.get_by_test_id("send-template")).to_be_disabled()
+    await picker.get_by_label("Parámetro 1").fill("Ulises")
+    await expect(picker).to_contain_text("Hola Ulises, ¿pudiste revisar la propuesta?")
+    await andrea.get_by_test_id("send-template").click()
+    await expect(andrea.get_by_test_id("thread")).to_contain_text("Hola Ulises, ¿pudiste revisar la propuesta?")
+    detail = await customer.conversation(conversation_id)
+    assert detail["messages"][-1]["sender"] == "agent"
