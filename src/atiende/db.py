@@ -74,7 +74,8 @@ class Database:
         if is_sqlite(url):
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
+            # No pre-ping: it costs a round trip per checkout on the hot path; recycle instead.
+            kwargs.update(pool_size=20, max_overflow=20, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if is_sqlite(url):
             _tune_sqlite(self.engine)
