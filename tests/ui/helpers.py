@@ -37,9 +37,11 @@ def field_of(page: Page, testid: str) -> Locator:
     return page.locator("label.q-field", has=page.get_by_test_id(testid))
 
 
-async def pick(page: Page, testid: str, option: str) -> None:
-    """Chooses ``option`` in the Quasar select carrying ``testid``."""
+async def pick(page: Page, testid: str, option: str, *, search: str | None = None) -> None:
+    """Chooses ``option`` in the Quasar select carrying ``testid`` (typing ``search`` to filter long lists)."""
     await page.get_by_test_id(testid).click()
+    if search:
+        await page.get_by_test_id(testid).fill(search)
     await page.get_by_role("option", name=option, exact=True).click()
     await expect(page.get_by_role("listbox")).to_have_count(0)
 

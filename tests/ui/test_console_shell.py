@@ -94,7 +94,7 @@ async def test_projects_are_created_validated_edited_and_deleted(page: Page, peo
     await expect(page.get_by_test_id("empty-state")).to_contain_text("Aún no tienes proyectos")
     await page.get_by_test_id("create").click()
     await page.get_by_test_id("save").click()
-    await expect(page.get_by_test_id("project-dialog")).to_contain_text("Escribe al menos 1 caracteres.")
+    await expect(page.get_by_test_id("project-dialog")).to_contain_text("Este campo es obligatorio.")
     await page.get_by_test_id("project-name").fill("Cobranza")
     await page.get_by_test_id("project-description").fill("Recordatorios de pago")
     await page.get_by_test_id("save").click()

@@ -1,9 +1,8 @@
 """Widgets every console screen shares: headings, empty states, confirmations, tables, dialogs."""
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from nicegui import ui
 from nicegui.element import Element
@@ -101,27 +100,18 @@ def markup_table(headers: list[str], *, testid_value: str = "table") -> Iterator
             yield body
 
 
-@contextmanager
-def table_row(testid_value: str | None = None) -> Iterator[Element]:
-    with ui.element("tr") as row:
-        if testid_value:
-            testid(row, testid_value)
-        yield row
-
-
-@contextmanager
-def cell(**classes: Any) -> Iterator[Element]:
-    with ui.element("td").classes(classes.get("classes", "")) as td:
-        yield td
+def icon_button(icon: str, label: str, handler: Handler, tid: str) -> ui.button:
+    """A round icon button whose label is its tooltip and its accessible name."""
+    button = ui.button(icon=icon, on_click=handler).props(f'flat round dense aria-label="{label}"')
+    button.tooltip(label)
+    return testid(button, tid)
 
 
 def row_actions(*actions: tuple[str, str, Handler, str]) -> None:
-    """Icon buttons (icon, label, handler, testid) with the label as tooltip and aria-label."""
+    """The icon buttons (icon, label, handler, testid) at the end of a table row."""
     with ui.row().classes("gap-0 no-wrap justify-end"):
         for icon, label, handler, tid in actions:
-            button = ui.button(icon=icon, on_click=handler).props(f'flat round dense aria-label="{label}"')
-            button.tooltip(label)
-            testid(button, tid)
+            icon_button(icon, label, handler, tid)
 
 
 def field_error_label() -> ui.label:
@@ -133,8 +123,3 @@ def field_error_label() -> ui.label:
 
 def help_text(text: str) -> ui.label:
     return ui.label(text).classes("text-caption text-grey-7")
-
-
-async def settle() -> None:
-    """Lets pending UI updates go out before a long action (keeps the event loop fair)."""
-    await asyncio.sleep(0)

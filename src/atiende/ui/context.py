@@ -16,7 +16,6 @@ from atiende.auth.caller import Caller
 from atiende.auth.models import Role
 from atiende.auth.service import InvalidToken, TooManyLoginAttempts, auth_service
 from atiende.clock import Clock
-from atiende.errors import AtiendeError
 from atiende.i18n import LOCALES
 from atiende.ui.runtime import runtime
 
@@ -184,6 +183,3 @@ async def save_locale(locale: str) -> None:
         await acting.session.flush()
     user_storage()[LOCALE] = chosen
 
-
-__all__ = ["Acting", "AtiendeError", "ClientChoice", "PageContext", "SessionExpired", "act", "choose_client",
-           "load_context", "log_in", "log_out", "save_locale", "stored_locale"]

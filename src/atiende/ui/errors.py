@@ -33,6 +33,8 @@ def _validation_message(error: Any) -> str:
     """Catalog text for the Pydantic error type, per field first ("validation.value_error.timezone")."""
     kind = error.get("type", "")
     ctx = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, int | float | str)}
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        kind = "missing"  # an empty required text reads better as "required" than "at least 1 character"
     field = _field_of(error.get("loc", ())) or ""
     keys = [f"validation.{kind}.{field}", f"validation.{kind}.{_wildcard(field)}", f"validation.{kind}"]
     for key in dict.fromkeys(keys):

@@ -9,11 +9,10 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import ui
 
-from atiende.auth.models import Role
 from atiende.i18n import LOCALES, t
 from atiende.ui.components import testid
 from atiende.ui.context import PageContext, SessionExpired, choose_client, load_context, log_out, save_locale
-from atiende.ui.navigation import ENTRIES, NavEntry, home_path, visible_sections
+from atiende.ui.navigation import ENTRIES, NavEntry, visible_sections
 
 Builder = Callable[[PageContext], Awaitable[None]]
 BRAND = "#0f766e"
@@ -67,7 +66,7 @@ def frame(context: PageContext, active: str | None) -> Iterator[ui.column]:
     """Header and sidebar; yields the main content column."""
     theme()
     ui.on_exception(_on_exception)
-    drawer = ui.left_drawer(value=True, bordered=True).props("width=248 breakpoint=1023")
+    drawer = ui.left_drawer(value=None, bordered=True).props("width=248 breakpoint=1023")
     with ui.header(elevated=False).classes("bg-white text-grey-10 items-center q-px-md q-py-sm gap-2 border-b border-gray-200"):
         ui.button(icon="menu", on_click=drawer.toggle).props(f'flat round aria-label="{t("header.menu")}"') \
             .classes("lt-md")
@@ -144,6 +143,3 @@ async def _on_exception(exc: Exception) -> None:
     else:
         ui.notify(t("error.unexpected"), type="negative")
 
-
-def landing(role: Role | None) -> str:
-    return home_path(role)

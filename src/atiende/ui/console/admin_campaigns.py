@@ -10,7 +10,7 @@ from nicegui import ui
 from atiende.auth.models import Role
 from atiende.i18n import t
 from atiende.tenancy.service import project_service
-from atiende.ui.components import active_chip, empty_state, markup_table, page_heading, testid
+from atiende.ui.components import active_chip, empty_state, icon_button, markup_table, page_heading, testid
 from atiende.ui.console.campaign_modal import CampaignModal
 from atiende.ui.console.campaigns import campaign_rows, channels_cell, method_text
 from atiende.ui.context import PageContext, act
@@ -96,10 +96,8 @@ class AdminCampaignsScreen:
                         active_chip(row.active)
                     with ui.element("td").classes("text-right"):
                         if row.client_id in self.admin_of:
-                            button = ui.button(icon="open_in_new", on_click=lambda r=row: self.open(r.id)) \
-                                .props(f'flat round dense aria-label="{t("admin_campaigns.open")}"')
-                            button.tooltip(t("admin_campaigns.open"))
-                            testid(button, f"open-{row.id}")
+                            icon_button("open_in_new", t("admin_campaigns.open"), lambda r=row: self.open(r.id),
+                                        f"open-{row.id}")
 
     async def open(self, campaign_id: int) -> None:
         self.host.clear()

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from atiende.errors import AtiendeError, NotFound
 from atiende.i18n import t
-from atiende.ui.components import confirm, empty_state, markup_table, page_heading
+from atiende.ui.components import confirm, empty_state, markup_table, page_heading, row_actions
 from atiende.ui.context import Acting, PageContext, act
 from atiende.ui.errors import FormErrors, describe
 
@@ -97,17 +97,8 @@ class CatalogScreen(ABC, Generic[T]):
                         self.draw_actions(item)
 
     def draw_actions(self, item: T) -> None:
-        with ui.row().classes("gap-0 no-wrap justify-end"):
-            self.action_button("edit", t("common.edit"), lambda i=item: self.open_form(i), f"edit-{self.item_id(item)}")
-            self.action_button("delete", t("common.delete"), lambda i=item: self.ask_delete(i),
-                               f"delete-{self.item_id(item)}")
-
-    @staticmethod
-    def action_button(icon: str, label: str, handler: Callable[[], Awaitable[None] | None], tid: str) -> ui.button:
-        button = ui.button(icon=icon, on_click=handler).props(f'flat round dense aria-label="{label}" '
-                                                              f'data-testid="{tid}"')
-        button.tooltip(label)
-        return button
+        row_actions(("edit", t("common.edit"), lambda i=item: self.open_form(i), f"edit-{self.item_id(item)}"),
+                    ("delete", t("common.delete"), lambda i=item: self.ask_delete(i), f"delete-{self.item_id(item)}"))
 
     async def ask_delete(self, item: T) -> None:
         if not await confirm(t("common.confirm_delete", name=self.item_name(item))):

@@ -10,6 +10,7 @@ from nicegui import ui
 from nicegui.elements.mixins.validation_element import ValidationElement
 from pydantic import ValidationError
 
+from atiende.auth.models import Role
 from atiende.campaigns.schemas import CampaignCreate, CampaignUpdate
 from atiende.campaigns.service import campaign_service
 from atiende.errors import AtiendeError, NotFound
@@ -41,7 +42,7 @@ class CampaignModal:
 
     @property
     def admin_clients(self) -> dict[int, str]:
-        return {c.id: c.name for c in self.context.clients if c.role.value == "admin"}
+        return {c.id: c.name for c in self.context.clients if c.role == Role.admin}
 
     async def open(self, campaign_id: int | None = None) -> None:
         self.campaign_id = campaign_id
@@ -69,11 +70,11 @@ class CampaignModal:
                 ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
                 ui.button(icon="close", on_click=self.dialog.close) \
                     .props(f'flat round dense aria-label="{t("common.close")}"')
-            with ui.tabs(value="detail").props("align=left outside-arrows mobile-arrows no-caps dense") \
+            with ui.tabs(value="detail").props("align=left outside-arrows mobile-arrows no-caps dense inline-label") \
                     .classes("w-full border-b border-gray-200 text-grey-8") as self.tabs:
                 for key in TABS:
                     with testid(ui.tab(key, label=t(f"campaign.tab.{key}")), f"tab-{key}"):
-                        self.badges[key] = ui.badge("", color="negative").props("floating rounded") \
+                        self.badges[key] = ui.badge("", color="negative").props("rounded").classes("q-ml-xs") \
                             .props(f'data-testid="tab-badge-{key}"')
             with ui.element("div").classes("w-full flex-1 min-h-0 overflow-y-auto"):
                 self.panels()

@@ -9,7 +9,7 @@ from atiende.campaigns.schemas import CampaignOut, CampaignUpdate
 from atiende.campaigns.service import campaign_service
 from atiende.errors import AtiendeError, NotFound
 from atiende.i18n import t
-from atiende.ui.components import active_chip, confirm, empty_state, markup_table, page_heading, testid
+from atiende.ui.components import active_chip, confirm, empty_state, markup_table, page_heading, row_actions
 from atiende.ui.console.campaign_modal import CampaignModal
 from atiende.ui.console.channels import kind_label
 from atiende.ui.context import Acting, PageContext, act
@@ -111,11 +111,7 @@ class CampaignsScreen:
                     t("campaigns.deactivate") if campaign.active else t("campaigns.activate"),
                     lambda c=campaign: self.toggle(c), f"toggle-{campaign.id}"),
                    ("delete", t("common.delete"), lambda c=campaign: self.delete(c), f"delete-{campaign.id}")]
-        with ui.row().classes("gap-0 no-wrap justify-end"):
-            for icon, label, handler, tid in buttons:
-                button = ui.button(icon=icon, on_click=handler).props(f'flat round dense aria-label="{label}"')
-                button.tooltip(label)
-                testid(button, tid)
+        row_actions(*buttons)
 
     async def create(self) -> None:
         self.host.clear()

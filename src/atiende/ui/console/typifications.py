@@ -10,7 +10,7 @@ from atiende.catalog.models import Typification
 from atiende.catalog.schemas import TypificationCreate, TypificationUpdate
 from atiende.catalog.service import typification_service
 from atiende.i18n import t
-from atiende.ui.components import active_chip, empty_state, form_dialog, help_text, save_button, testid
+from atiende.ui.components import active_chip, empty_state, form_dialog, help_text, icon_button, save_button, testid
 from atiende.ui.console.base import CatalogScreen
 from atiende.ui.context import Acting, PageContext
 from atiende.ui.data import fetch_all
@@ -57,7 +57,7 @@ class TypificationsScreen(CatalogScreen[Typification]):
             return
         tree = self.children()
         with ui.card().classes("w-full q-pa-none").props('flat bordered data-testid="typifications-tree"'):
-            with ui.list().props("separator").classes("w-full"):
+            with ui.list().props(f'separator role="tree" aria-label="{t("typifications.title")}"').classes("w-full"):
                 for node in tree[None]:
                     self._node(node, tree, depth=0)
 
@@ -72,8 +72,8 @@ class TypificationsScreen(CatalogScreen[Typification]):
                         active_chip(False)
             with ui.item_section().props("side"):
                 with ui.row().classes("gap-0 no-wrap"):
-                    self.action_button("add", t("typifications.add_child", name=node.name),
-                                       lambda n=node: self.open_child_form(n), f"add-child-{node.id}")
+                    icon_button("add", t("typifications.add_child", name=node.name),
+                                lambda n=node: self.open_child_form(n), f"add-child-{node.id}")
                     self.draw_actions(node)
         for child in tree.get(node.id, []):
             self._node(child, tree, depth + 1)

@@ -1,0 +1,159 @@
+"""The setup screens behind a campaign, each real CRUD with the service's validation shown next to
+the field: schedules (bands, overnight, holidays, overlaps), typifications as a tree, fields with
+options, funnels and survey bots in order, channels with write-only credentials. Also the
+console at tablet width."""
+
+import re
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.ui.conftest import TABLET
+from tests.ui.helpers import field_of, log_in, open_screen, pick, save_dialog
+from tests.ui.seed import DEMO_CLIENT
+
+pytestmark = pytest.mark.browser
+
+
+async def test_schedules_refuse_overlapping_bands_next_to_the_band_and_keep_overnight_ones(page: Page, people) -> None:
+    await log_in(page, people.admin)
+    await open_screen(page, "schedules", DEMO_CLIENT)
+    await page.get_by_test_id("create").click()
+    await page.get_by_test_id("schedule-name").fill("Turno noche")
+    await pick(page, "schedule-timezone", "America/Mexico_City", search="Mexico_C")
+    await page.get_by_test_id("add-band-4").click()
+    await page.get_by_test_id("band-4-0-start").fill("22:00")
+    await page.get_by_test_id("band-4-0-end").fill("06:00")
+    await page.get_by_test_id("band-4-0-overnight").click()
+    await page.get_by_test_id("add-band-5").click()
+    await page.get_by_test_id("band-5-0-start").fill("05:00")
+    await page.get_by_test_id("band-5-0-end").fill("09:00")
+    await expect(page.get_by_test_id("schedule-summary")).to_have_text(
+        "Viernes 22:00 – 06:00 (día siguiente); Sábado 05:00 – 09:00, America/Mexico_City")
+    await page.get_by_test_id("save").click()
+    await expect(page.get_by_test_id("day-5")).to_contain_text("Revisa esta franja")
+    await page.get_by_test_id("band-5-0-start").fill("07:00")
+    await page.get_by_test_id("holidays-add").click()
+    await page.get_by_test_id("holiday-day-0").fill("2026-12-31")
+    await page.get_by_test_id("holiday-name-0").fill("Fin de año")
+    await save_dialog(page, "schedule-dialog")
+    row = page.get_by_test_id("schedules-table").get_by_role("row", name=re.compile("Turno noche"))
+    await expect(row).to_contain_text("Viernes 22:00 – 06:00 (día siguiente); Sábado 07:00 – 09:00, America/Mexico_City")
+    await expect(row).to_contain_text("31 dic 2026")
+
+
+async def test_typifications_form_a_tree(page: Page, people) -> None:
+    await log_in(page, people.admin)
+    await open_screen(page, "typifications", DEMO_CLIENT)
+    tree = page.get_by_test_id("typifications-tree")
+    parent = tree.get_by_role("treeitem").filter(has=page.get_by_text("Venta realizada", exact=True))
+    await parent.get_by_role("button", name="Agregar una sub-tipificación a Venta realizada").click()
+    await expect(page.get_by_test_id("typification-parent")).to_have_value("Venta realizada (venta)")
+    await page.get_by_test_id("typification-name").fill("Venta con descuento")
+    await page.get_by_test_id("typification-code").fill("venta con descuento")
+    await page.get_by_test_id("save").click()
+    await expect(field_of(page, "typification-code")).to_contain_text("Usa solo letras sin tildes")
+    await page.get_by_test_id("typification-code").fill("venta_descuento")
+    await save_dialog(page, "typification-dialog")
+    child = tree.locator("[role=treeitem][aria-level='3']", has=page.get_by_text("Venta con descuento"))
+    await expect(child).to_contain_text("venta_descuento")
+    await child.get_by_role("button", name="Eliminar").click()
+    await page.get_by_test_id("confirm-yes").click()
+    await expect(tree).not_to_contain_text("Venta con descuento")
+
+
+async def test_a_select_field_needs_options_and_a_typification_in_use_cannot_go(page: Page, people) -> None:
+    await log_in(page, people.admin)
+    await open_screen(page, "fields", DEMO_CLIENT)
+    await page.get_by_test_id("create").click()
+    await page.get_by_test_id("field-label").fill("Canal de preferencia")
+    await pick(page, "field-type", "Lista de opciones")
+    await page.get_by_test_id("save").click()
+    await expect(page.get_by_test_id("field-dialog")).to_contain_text("Una lista de opciones necesita al menos una opción.")
+    await page.get_by_test_id("options-add").click()
+    await page.get_by_test_id("field-option-0").fill("Llamada")
+    await page.get_by_test_id("options-add").click()
+    await page.get_by_test_id("field-option-1").fill("llamada")
+    await page.get_by_test_id("save").click()
+    await expect(field_of(page, "field-option-1")).to_contain_text("Esta opción está repetida.")
+    await page.get_by_test_id("field-option-1").fill("Correo")
+    await save_dialog(page, "field-dialog")
+    row = page.get_by_test_id("fields-table").get_by_role("row", name=re.compile("Canal de preferencia"))
+    await expect(row).to_contain_text("Llamada, Correo")
+
+    await open_screen(page, "typifications", DEMO_CLIENT)
+    used = page.get_by_test_id("typifications-tree").get_by_role("treeitem").filter(
+        has=page.get_by_text("Transferida", exact=True))
+    await used.get_by_role("button", name="Eliminar").click()
+    await page.get_by_test_id("confirm-yes").click()
+    await expect(page.get_by_text(re.compile("Está en uso por las campañas Soporte general"))).to_be_visible()
+
+
+async def test_funnel_stages_and_survey_questions_keep_their_order(page: Page, people) -> None:
+    await log_in(page, people.admin)
+    await open_screen(page, "funnels", DEMO_CLIENT)
+    await page.get_by_test_id("create").click()
+    await page.get_by_test_id("funnel-name").fill("Cobro")
+    await page.get_by_test_id("stage-0").fill("Acuerdo")
+    await page.get_by_test_id("stages-add").click()
+    await page.get_by_test_id("stage-1").fill("Recordatorio")
+    await page.get_by_test_id("stages-up-1").click()
+    await expect(page.get_by_test_id("stage-0")).to_have_value("Recordatorio")
+    await save_dialog(page, "funnel-dialog")
+    row = page.get_by_test_id("funnels-table").get_by_role("row", name=re.compile("Cobro"))
+    await expect(row).to_contain_text("Recordatorio → Acuerdo")
+
+    await open_screen(page, "survey_bots", DEMO_CLIENT)
+    await page.get_by_test_id("create").click()
+    await page.get_by_test_id("survey-bot-name").fill("Encuesta corta")
+    await page.get_by_test_id("question-text-0").fill("¿Te ayudamos?")
+    await pick(page, "question-kind-0", "Sí / No")
+    await page.get_by_test_id("questions-add").click()
+    await expect(page.get_by_test_id("question-text-1")).to_be_visible()
+    await page.get_by_test_id("survey-bot-timeout").fill("15")
+    await page.get_by_test_id("save").click()
+    await expect(field_of(page, "question-text-1")).to_contain_text("Este campo es obligatorio.")
+    await page.get_by_test_id("questions-remove-1").click()
+    await expect(page.get_by_test_id("question-text-1")).to_have_count(0)
+    await save_dialog(page, "survey-bot-dialog")
+    row = page.get_by_test_id("survey_bots-table").get_by_role("row", name=re.compile("Encuesta corta"))
+    await expect(row).to_contain_text("1. ¿Te ayudamos?")
+    await expect(row).to_contain_text("15 min")
+
+
+async def test_channel_credentials_are_write_only(page: Page, people) -> None:
+    await log_in(page, people.admin)
+    await open_screen(page, "channels", DEMO_CLIENT)
+    await page.get_by_test_id("create").click()
+    await pick(page, "channel-kind", "Telegram")
+    await page.get_by_test_id("channel-name").fill("Bot de cobros")
+    await page.get_by_test_id("channel-bot-token").fill("no-es-un-token")
+    await page.get_by_test_id("save").click()
+    await expect(field_of(page, "channel-bot-token")).to_contain_text("El token de @BotFather tiene la forma")
+    await page.get_by_test_id("channel-bot-token").fill("123456789:AAEhBP0av28aMOBtxyXvKjM7xlGYXYwr4s0")
+    await save_dialog(page, "channel-dialog")
+    row = page.get_by_test_id("channels-table").get_by_role("row", name=re.compile("Bot de cobros"))
+    await expect(row).to_contain_text("Configuradas")
+    await row.get_by_role("button", name="Editar").click()
+    await expect(page.get_by_test_id("channel-bot-token")).to_have_value("")
+    await expect(page.get_by_test_id("credentials-keep")).to_contain_text("Déjalas vacías para mantenerlas")
+    await expect(page.get_by_test_id("channel-webhook")).to_contain_text("/webhooks/telegram/")
+    await page.get_by_test_id("channel-name").fill("Bot de cobranza")
+    await save_dialog(page, "channel-dialog")
+    renamed = page.get_by_test_id("channels-table").get_by_role("row", name=re.compile("Bot de cobranza"))
+    await expect(renamed).to_contain_text("Configuradas")
+    assert "AAEhBP0av28aMOBtxyXvKjM7xlGYXYwr4s0" not in await page.content()
+
+
+async def test_the_console_works_at_tablet_width(page: Page, people) -> None:
+    await page.set_viewport_size(TABLET)
+    await log_in(page, people.admin)
+    await expect(page.get_by_test_id("nav-schedules")).to_be_hidden()
+    await page.get_by_role("button", name="Abrir o cerrar el menú").click()
+    await page.get_by_test_id("nav-schedules").click()
+    await expect(page).to_have_url(re.compile(r"/console/schedules$"))
+    await page.goto("/console/campaigns")
+    await page.get_by_test_id("create").click()
+    await page.get_by_test_id("tab-assignment").click()
+    await expect(page.get_by_test_id("campaign-assignment")).to_be_visible()
+    await expect(page.get_by_test_id("campaign-modal").get_by_test_id("save")).to_be_visible()
