@@ -243,3 +243,34 @@ async def test_a_closed_whatsapp_window_offers_only_approved_templates(
     await expect(andrea.get_by_test_id("thread")).to_contain_text("Hola Ulises, ¿pudiste revisar la propuesta?")
     detail = await customer.conversation(conversation_id)
     assert detail["messages"][-1]["sender"] == "agent"
+
+
+async def test_read_receipts_arrive_live_and_earlier_conversations_show_as_history(
+        login: Login, customer: Customers, center: Center) -> None:
+    andrea = await login(seed.ANDREA)
+    await go_online(andrea)
+    before = await customer.write("Hola, ¿tienen envíos?", name="Gloria Ibáñez")
+    await open_conversation(andrea, before["conversation_id"])
+    await andrea.get_by_test_id("message-input").fill("Sí, a todo el país.")
+    await andrea.get_by_test_id("message-input").press("Enter")
+    mine = andrea.locator('[data-direction="out"]', has_text="Sí, a todo el país.")
+    await expect(mine.get_by_test_id("tick")).to_have_attribute("data-status", "sent")
+    message_id = (await customer.conversation(before["conversation_id"]))["messages"][-1]["id"]
+    raw, headers = seed.signed(seed.SALES_SECRET, {"message_id": message_id, "status": "read"})
+    response = await customer.http.post(f"/api/v1/channels/{center.data.sales_channel_id}/status", content=raw,
+                                        headers=headers)
+    assert response.status_code == 200, response.text
+    await expect(mine.get_by_test_id("tick")).to_have_attribute("data-status", "read")
+
+    await andrea.get_by_test_id("field-documento").fill("44556677")
+    await choose(andrea, "field-motivo", "Consulta")
+    await andrea.get_by_test_id("close").click()
+    await andrea.get_by_test_id("confirm-yes").click()
+    await expect(andrea.get_by_test_id(f"inbox-item-{before['conversation_id']}")).to_have_count(0)
+
+    again = await customer.write("Hola otra vez, ¿cuánto cuesta el envío?", name="Gloria Ibáñez")
+    await open_conversation(andrea, again["conversation_id"])
+    history = andrea.get_by_test_id(f"history-{before['conversation_id']}")
+    await expect(history).to_contain_text("2 mensajes")
+    await history.click()
+    await expect(history).to_contain_text("Sí, a todo el país.")
