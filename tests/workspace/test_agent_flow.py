@@ -274,3 +274,16 @@ async def test_read_receipts_arrive_live_and_earlier_conversations_show_as_histo
     await expect(history).to_contain_text("2 mensajes")
     await history.click()
     await expect(history).to_contain_text("Sí, a todo el país.")
+
+
+async def test_on_a_tablet_the_panel_opens_over_the_conversation(login: Login, customer: Customers) -> None:
+    andrea = await login(seed.ANDREA)
+    await andrea.set_viewport_size({"width": 820, "height": 1180})
+    await go_online(andrea)
+    sent = await customer.write("Hola desde la tableta", name="Hugo Lara")
+    await open_conversation(andrea, sent["conversation_id"])
+    await expect(andrea.get_by_test_id("message-input")).to_be_visible()
+    await expect(andrea.get_by_test_id("side-panel")).to_be_hidden()
+    await andrea.get_by_test_id("details-toggle").click()
+    await expect(andrea.get_by_test_id("side-panel")).to_be_visible()
+    await expect(andrea.get_by_test_id("close")).to_be_visible()

@@ -37,6 +37,18 @@ from atiende.ui.workspace.side_panel import PanelActions, SidePanel
 from atiende.ui.workspace.templates import TemplatePicker
 
 SEEN = "workspace_seen"
+# Laptops and wider: inbox, conversation and panel side by side. Tablets: a narrower inbox, and the
+# panel opens over the conversation with the (i) button of the conversation's header.
+NARROW_CSS = """
+.ws-inbox { width: 310px; flex: none; }
+.ws-panel { width: 300px; flex: none; background: white; }
+@media (max-width: 1023px) {
+  .ws-inbox { width: 270px; }
+  .ws-panel { display: none !important; position: absolute; right: 0; top: 0; bottom: 0; z-index: 5;
+              box-shadow: -4px 0 12px rgba(0, 0, 0, .15); }
+  .ws-panel.ws-open { display: flex !important; }
+}
+"""
 LEAVING = ("conversation.transferred", "conversation.closed", "conversation.queued", "conversation.assigned",
            "conversation.updated")
 
@@ -71,11 +83,13 @@ class Workspace:
         assets.install(now)
         main = ui.context.slot.parent
         main.classes(remove="max-w-screen-xl q-pa-md", add="q-pa-sm")
-        self.root = ui.row().classes("w-full no-wrap gap-0 bg-white rounded-borders shadow-1 overflow-hidden") \
+        ui.add_css(NARROW_CSS)
+        self.root = ui.row().classes("w-full no-wrap gap-0 bg-white rounded-borders shadow-1 overflow-hidden "
+                                     "relative-position") \
             .style("height: calc(100vh - 120px); min-height: 480px").props('data-testid="workspace"')
         with self.root:
             with ui.column().classes("gap-0 h-full border-r border-gray-200 no-wrap") \
-                    .style("width: 310px; flex: none"):
+                    .classes("ws-inbox"):
                 self._presence_bar()
                 self.search = testid(ui.input(placeholder=t("workspace.search"), on_change=self._search)
                                      .props(f'dense outlined clearable aria-label="{t("workspace.search")}"')
@@ -85,8 +99,7 @@ class Workspace:
                 self.inbox = ui.column().classes("w-full gap-0 overflow-y-auto flex-grow no-wrap") \
                     .props('data-testid="inbox"')
             self.center = ui.column().classes("gap-0 h-full flex-grow no-wrap bg-grey-1").style("min-width: 0")
-            self.right = ui.column().classes("gap-0 h-full overflow-y-auto no-wrap border-l border-gray-200 gt-sm") \
-                .style("width: 300px; flex: none")
+            self.right = ui.column().classes("gap-0 h-full overflow-y-auto no-wrap border-l border-gray-200 ws-panel")
         self._nothing_open()
         LiveFeed(self._wants, self._on_events)
         ui.keyboard(on_key=self._on_key, ignore=[])
@@ -102,7 +115,7 @@ class Workspace:
                 look.presence_dot(self.presence)
             options = {p.value: t(f"workspace.presence.{p.value}") for p in Presence}
             self.presence_toggle = testid(ui.toggle(options, value=self.presence.value, on_change=self._presence)
-                                          .props('dense no-caps unelevated toggle-color=primary spread padding="xs sm"')
+                                          .props('dense no-caps unelevated toggle-color=primary spread padding="xs"')
                                           .classes("flex-grow text-caption"), "presence")
             self.presence_toggle.props(f'aria-label="{t("workspace.presence.label")}"')
 
@@ -211,6 +224,9 @@ class Workspace:
             else:
                 ui.label(t("workspace.not_yours")).classes("w-full text-center q-pa-md text-grey-8 bg-amber-1")
         with self.right:
+            with ui.row().classes("w-full justify-end lt-md q-pt-xs q-px-xs"):
+                ui.button(icon="close", on_click=lambda: self.right.classes(remove="ws-open")) \
+                    .props(f'flat round dense aria-label="{t("common.close")}"')
             self.panel = SidePanel(work, PanelActions(save_fields=self.save_fields, set_stage=self.set_stage,
                                                       transfer=self.transfer, close=self.close), now)
         if self.composer:
@@ -231,6 +247,9 @@ class Workspace:
             if work.view.phone:
                 ui.label(work.view.phone).classes("text-caption text-grey-8").props('data-testid="header-phone"')
             ui.icon("keyboard", color="grey-6").tooltip(t("workspace.shortcuts"))
+            details = ui.button(icon="info", on_click=lambda: self.right.classes(
+                toggle="ws-open")).props(f'flat round dense aria-label="{t("workspace.details")}"').classes("lt-md")
+            testid(details, "details-toggle")
 
     def _render_thread(self) -> None:
         work = self.work
