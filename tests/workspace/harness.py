@@ -23,6 +23,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync", "--use-fake-ui-for-media-stream",
                  "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required"]
 LAPTOP = {"width": 1366, "height": 900}
+TABLET = {"width": 820, "height": 1180}
 _seq = itertools.count(1)
 
 
@@ -62,7 +63,7 @@ async def browser() -> AsyncIterator[Browser]:
         await browser.close()
 
 
-Login = Callable[[str], Awaitable[Page]]
+Login = Callable[..., Awaitable[Page]]
 
 
 @pytest.fixture
@@ -70,8 +71,8 @@ async def login(browser: Browser, center: Center) -> AsyncIterator[Login]:
     """``await login(email)``: a new browser context (a person at their own computer), logged in."""
     contexts: list[BrowserContext] = []
 
-    async def open_as(email: str) -> Page:
-        context = await browser.new_context(viewport=LAPTOP, base_url=center.base_url, locale="es-CO")
+    async def open_as(email: str, viewport: dict[str, int] = LAPTOP) -> Page:
+        context = await browser.new_context(viewport=viewport, base_url=center.base_url, locale="es-CO")
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = await context.new_page()

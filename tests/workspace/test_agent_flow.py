@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.workspace import seed
-from tests.workspace.harness import Center, Customers, Login, choose, go_online
+from tests.workspace.harness import TABLET, Center, Customers, Login, choose, go_online
 
 pytestmark = pytest.mark.browser
 
@@ -277,8 +277,7 @@ async def test_read_receipts_arrive_live_and_earlier_conversations_show_as_histo
 
 
 async def test_on_a_tablet_the_panel_opens_over_the_conversation(login: Login, customer: Customers) -> None:
-    andrea = await login(seed.ANDREA)
-    await andrea.set_viewport_size({"width": 820, "height": 1180})
+    andrea = await login(seed.ANDREA, viewport=TABLET)
     await go_online(andrea)
     sent = await customer.write("Hola desde la tableta", name="Hugo Lara")
     await open_conversation(andrea, sent["conversation_id"])

@@ -30,7 +30,7 @@ from atiende.ui.supervisor.canned_admin import CannedReplies
 from atiende.ui.workspace import assets, errors
 from atiende.ui.workspace.fields_form import FieldsForm
 from atiende.ui.workspace.live import LiveFeed, engine
-from atiende.ui.workspace.page import choose_agent
+from atiende.ui.workspace.dialogs import choose_agent
 
 MIN_REFRESH_SECONDS = 0.3  # a burst of events redraws the board once
 Method = TypeVar("Method", bound=Callable[..., Awaitable[Any]])

@@ -44,6 +44,7 @@ class Composer:
         self.agent_name = agent_name
         self.on_send = on_send
         self.staged: list[Attachment] = []
+        self.shown: list[CannedItem] = []  # quick replies suggested now
         self.recording = False
         settings = runtime().settings
         self.store = MediaStore(settings)
@@ -113,8 +114,12 @@ class Composer:
         self.focus()
 
     def _typed(self) -> None:
+        found = self.matching()
+        if found == self.shown:
+            return  # most keystrokes: nothing to redraw
+        self.shown = found
         self.suggestions.clear()
-        for item in self.matching():
+        for item in found:
             with self.suggestions:
                 with ui.item(on_click=lambda i=item: self.use(i)).props('dense clickable data-testid="canned"') \
                         .classes("w-full rounded-borders bg-grey-2"):
@@ -133,6 +138,7 @@ class Composer:
         self.text.set_value(fill_placeholders(item.text, contact=self.work.conversation.contact.name or "",
                                               agent=self.agent_name))
         self.suggestions.clear()
+        self.shown = []
         self.text.run_method("focus")
 
     async def _enter(self) -> None:
