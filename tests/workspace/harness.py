@@ -25,6 +25,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 LAPTOP = {"width": 1366, "height": 900}
 TABLET = {"width": 820, "height": 1180}
 _seq = itertools.count(1)
+expect.set_options(timeout=15_000)  # the machine may be busy: wait as long as for actions
 
 
 @dataclass
