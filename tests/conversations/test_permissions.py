@@ -24,7 +24,11 @@ async def test_attachments_need_external_resources_and_voice_notes_their_own_per
     assert voice.status_code == 403 and "voice notes" in voice.json()["detail"]
     await sc.update_campaign(permissions={"voice_notes": True})
     assert (await sc.reply(ana, conversation_id, "", attachments=[VOICE])).status_code == 201
-    assert await sc.count(Message, Message.sender == "agent") == 2
+    await sc.update_campaign(permissions={"external_resources": False})
+    assert (await sc.reply(ana, conversation_id, "", attachments=[VOICE])).status_code == 201  # voice alone is enough
+    files = await sc.reply(ana, conversation_id, "Otro archivo", attachments=[PHOTO])
+    assert files.status_code == 403 and "external resources" in files.json()["detail"]
+    assert await sc.count(Message, Message.sender == "agent") == 3
 
 
 async def test_emojis_are_refused_without_emoticones(http: httpx.AsyncClient, factory: Factory) -> None:

@@ -1,16 +1,15 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, status
-from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
 from atiende.auth.caller import Caller
 from atiende.auth.memberships import membership_service
-from atiende.auth.models import Membership, Presence, Role
+from atiende.auth.models import Membership, Role
 from atiende.auth.schemas import MeOut, MembershipCreate, MembershipOut, MembershipUpdate, MeUpdate, MyMembership, TokenOut
 from atiende.auth.service import InvalidCredentials, auth_service
 from atiende.conversations.deps import EngineDep
-from atiende.conversations.staffing import change_presence
+from atiende.conversations.signoff import sign_off
 from atiende.deps import BearerToken, ClockDep, CurrentCaller, DbSession, SettingsDep
 from atiende.errors import Invalid, NotFound
 from atiende.kit.pagination import Page, PageDep, SearchParam
@@ -35,13 +34,10 @@ async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT,
              summary="Revoke the current token; the user goes Desconectado in every client")
-async def logout(caller: CurrentCaller, session: DbSession, token: BearerToken, engine: EngineDep,
-                 clock: ClockDep) -> None:
+async def logout(caller: CurrentCaller, session: DbSession, token: BearerToken, engine: EngineDep) -> None:
     if token:
         await auth_service.revoke_token(session, token)
-    for membership in caller.memberships.values():
-        if membership.presence != Presence.offline:
-            await change_presence(session, engine, membership, Presence.offline, clock.now())
+    await sign_off(session, engine, caller)
 
 
 def _me(caller: Caller) -> MeOut:

@@ -218,15 +218,21 @@ class ConversationService:
             membership_ids=(conversation.assigned_membership_id,) if conversation.assigned_membership_id else ()))
 
 
-def check_message_permissions(campaign: Campaign, text: str, attachments: Sequence[Attachment]) -> None:
-    """Tab *Permisos* for what an agent sends. Emojis without *emoticones* are refused (422), not
-    silently stripped: the agent sees exactly what the contact will get."""
+def check_attachments(campaign: Campaign, attachments: Sequence[Attachment]) -> None:
+    """Files need *Permitir recursos externos*; voice notes need *Habilitar envío de notas de voz*
+    (and only that: a campaign may take voice notes without taking files)."""
     permissions = campaign.permissions
-    if attachments and not permissions.external_resources:
+    if any(a.kind != AttachmentKind.voice for a in attachments) and not permissions.external_resources:
         raise Forbidden("This campaign does not allow sending files (external resources)", field="attachments")
     if any(a.kind == AttachmentKind.voice for a in attachments) and not permissions.voice_notes:
         raise Forbidden("This campaign does not allow voice notes", field="attachments")
-    if not permissions.emojis and contains_emoji(text):
+
+
+def check_message_permissions(campaign: Campaign, text: str, attachments: Sequence[Attachment]) -> None:
+    """Tab *Permisos* for what an agent sends. Emojis without *emoticones* are refused (422), not
+    silently stripped: the agent sees exactly what the contact will get."""
+    check_attachments(campaign, attachments)
+    if not campaign.permissions.emojis and contains_emoji(text):
         raise Invalid("This campaign does not allow emojis; remove them from the message", field="text")
 
 

@@ -96,7 +96,7 @@ class WorkView:
 
     @property
     def can_record_voice(self) -> bool:
-        return self.permissions.external_resources and self.permissions.voice_notes
+        return self.permissions.voice_notes
 
 
 @dataclass

@@ -20,7 +20,7 @@ from atiende.catalog.models import Schedule
 from atiende.catalog.schedule_rules import is_open
 from atiende.channels.media import TYPE_OF_EXTENSION, MediaRejected, MediaStore, check_content, kind_of
 from atiende.channels.models import Channel, ChannelKind
-from atiende.channels.protocol import Attachment, AttachmentKind, InboundContact, InboundMessage, StatusUpdate
+from atiende.channels.protocol import Attachment, InboundContact, InboundMessage, StatusUpdate
 from atiende.channels.webchat.tokens import new_visitor_id, visitor_of, visitor_token
 from atiende.channels.whatsapp.ratelimit import RateLimiter
 from atiende.conversations import survey
@@ -29,6 +29,7 @@ from atiende.conversations.models import (
 )
 from atiende.conversations.outbound import apply_status
 from atiende.conversations.routing import Ingested, Received, active_campaign, active_channel, ingest
+from atiende.conversations.service import check_attachments
 from atiende.errors import Conflict, Forbidden, Invalid, TooManyRequests, Unauthorized
 from atiende.jobs import JobContext
 from atiende.settings import Settings
@@ -180,7 +181,7 @@ class WebchatService:
         async with ctx.database.session() as session:
             campaign = await active_campaign(session, channel)
         attachments = [self._stored_attachment(MediaStore(ctx.settings), url) for url in attachment_urls]
-        self._check_permissions(campaign, attachments)
+        check_attachments(campaign, attachments)
         inbound = InboundMessage(external_id=f"{visitor_id}:{client_message_id}",
                                  contact=InboundContact(external_id=visitor_id), text=text,
                                  attachments=tuple(attachments))
@@ -194,12 +195,6 @@ class WebchatService:
         mime = TYPE_OF_EXTENSION.get(path.suffix.lstrip("."), "application/octet-stream")
         return Attachment(kind=kind_of(mime, voice=path.suffix in (".ogg", ".weba")), url=url, mime_type=mime,
                           name=path.name, size=path.stat().st_size)
-
-    def _check_permissions(self, campaign: Campaign, attachments: list[Attachment]) -> None:
-        if attachments and not campaign.permissions.external_resources:
-            raise Forbidden("This chat does not accept files", field="attachments")
-        if any(a.kind == AttachmentKind.voice for a in attachments) and not campaign.permissions.voice_notes:
-            raise Forbidden("This chat does not accept voice notes", field="attachments")
 
     async def upload(self, ctx: JobContext, channel: Channel, visitor_id: str, *, filename: str,
                      content_type: str, data: bytes) -> Attachment:
@@ -217,7 +212,7 @@ class WebchatService:
         attachment = Attachment(kind=kind_of(mime, voice=voice), url=store.url(store.name_for(
             f"webchat:{channel.id}:{visitor_id}:{hashlib.sha256(data).hexdigest()}", mime)),
             mime_type=mime, name=filename[:255], size=len(data))
-        self._check_permissions(campaign, [attachment])
+        check_attachments(campaign, [attachment])
         name = store.name_of(attachment.url)
         assert name is not None
         store.save(name, data)
