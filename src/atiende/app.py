@@ -30,10 +30,12 @@ def api_routers() -> list[APIRouter]:
     from atiende.conversations.api import router as conversations
     from atiende.conversations.canned import router as canned_replies
     from atiende.conversations.ws import router as conversation_events
+    from atiende.demo import demo_router
     from atiende.tenancy.api import clients, projects
 
     return [auth, memberships, clients, projects, audit, campaigns, *catalog, channels,
-            conversations, agents, campaign_staff, api_channel, conversation_events, channel_webhooks, canned_replies]
+            conversations, agents, campaign_staff, api_channel, conversation_events, channel_webhooks, canned_replies,
+            demo_router]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,

@@ -66,7 +66,7 @@ def demo(host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0
     async def seed() -> object:
         db = Database(settings.database_url)
         try:
-            return await seed_demo(db)
+            return await seed_demo(db, base_url=f"http://{host}:{port}")
         finally:
             await db.dispose()
 

@@ -3,9 +3,12 @@
 Idempotent: if the demo client exists it is reused, so restarting the demo keeps your changes.
 """
 
+import hmac
+import uuid
 from dataclasses import dataclass
 from datetime import date, time
 
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,9 +20,11 @@ from atiende.catalog.models import (
     FieldDefinition, FieldType, Funnel, FunnelStage, Holiday, QuestionKind, Schedule, SurveyBot, SurveyQuestion,
     TimeBand, Typification,
 )
+from atiende.channels.api_channel import sign
 from atiende.channels.models import Channel, ChannelKind
 from atiende.conversations.models import CampaignAgent
 from atiende.db import Database
+from atiende.errors import Unauthorized
 from atiende.tenancy.models import Client, Project
 
 DEMO_CLIENT = "Demo S.A."
@@ -43,14 +48,19 @@ class DemoData:
     webchat_channel_id: int
 
 
-async def seed_demo(database: Database) -> DemoData:
+async def seed_demo(database: Database, base_url: str | None = None) -> DemoData:
+    """Create the demo client once; with ``base_url`` (where the demo serves), point the demo API
+    channel's callback at this server's stand-in receiver, so agents' replies are delivered."""
     async with database.session() as session:
         client = await session.scalar(select(Client).where(Client.name == DEMO_CLIENT))
         created = client is None
         if client is None:
             client = await _create(session)
-        channels = {c.kind: c.id for c in (await session.scalars(
-            select(Channel).where(Channel.client_id == client.id))).all()}
+        found = (await session.scalars(select(Channel).where(Channel.client_id == client.id))).all()
+        channels = {c.kind: c.id for c in found}
+        for channel in found:
+            if base_url and channel.kind == ChannelKind.api and channel.name == "API demo":
+                channel.settings = {**channel.settings, "callback_url": f"{base_url}/demo/callback"}
         return DemoData(client_id=client.id, created=created,
                         logins=[(email, DEMO_PASSWORD, role) for email, _, role in DEMO_USERS],
                         api_channel_id=channels.get(ChannelKind.api, 0),
@@ -115,7 +125,7 @@ async def _create(session: AsyncSession) -> Client:
                                                  text="¿Algo más que quieras contarnos?")])
     api_channel = Channel(client_id=client.id, kind=ChannelKind.api, name="API demo",
                           credentials={"secret": DEMO_API_SECRET},
-                          settings={"callback_url": "http://127.0.0.1:8000/demo/callback"})
+                          settings={"callback_url": "http://127.0.0.1:8000/demo/callback"})  # re-pointed at each start
     webchat = Channel(client_id=client.id, kind=ChannelKind.webchat, name="Chat web demo",
                       settings={"allowed_origins": ["http://127.0.0.1:8000", "http://localhost:8000"],
                                 "prechat_form": True, "welcome_message": "¡Hola! ¿En qué te ayudamos?"})
@@ -149,3 +159,16 @@ async def _create(session: AsyncSession) -> Client:
     session.add_all([CampaignAgent(campaign_id=campaign.id, membership_id=m.id) for m in agents])
     await session.flush()
     return client
+
+
+demo_router = APIRouter(prefix="/demo", tags=["demo"], include_in_schema=False)
+
+
+@demo_router.post("/callback")
+async def demo_callback(request: Request) -> dict[str, str]:
+    """Stands in for the customer's system behind the demo API channel: accepts what agents send
+    (checking the signature) so the demo's outbound messages end as delivered, not failed."""
+    raw = await request.body()
+    if not hmac.compare_digest(request.headers.get("X-Atiende-Signature", ""), sign(DEMO_API_SECRET, raw)):
+        raise Unauthorized("Bad signature")
+    return {"external_id": f"demo-{uuid.uuid4().hex[:12]}"}
