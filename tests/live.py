@@ -58,17 +58,23 @@ def start_server(database_url: str, log_path: Path, *, extra_env: dict[str, str]
     process = subprocess.Popen([sys.executable, "-m", "atiende.cli", "serve", "--no-migrate", "--port", str(port)],
                                env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    wait_until_healthy(process, base, log_path)
+    return process, base
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], base: str, log_path: Path, seconds: float = 60) -> None:
+    """Block until ``base``/healthz answers 200; a process that exits or never answers fails with its log."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}")
+            raise RuntimeError(f"server exited: {log_path.read_text()[-3000:]}")
         try:
             if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return process, base
+                return
         except httpx.TransportError:
-            time.sleep(0.2)
+            time.sleep(0.1)
     process.kill()
-    raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
+    raise RuntimeError(f"server did not start: {log_path.read_text()[-3000:]}")
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:

@@ -2,7 +2,6 @@
 admin: no 5xx, and every answer matches the documented schema. Bounded so it stays quick."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from atiende.channels.api_channel import sign
 from atiende.conversations.models import Assignment, Conversation
 from tests.conversations.scenario import SECRET, build
 from tests.factories import Factory
-from tests.live import free_port, stop_server
+from tests.live import free_port, stop_server, wait_until_healthy
 
 pytestmark = pytest.mark.multiprocess
 REDIS_URL = os.environ.get("ATIENDE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -56,17 +55,8 @@ def start(database_url: str, redis_url: str, channel: str, log_path: Path) -> tu
          "--port", str(port), "--ws", "websockets-sansio", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"app process exited: {log_path.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"app process did not start: {log_path.read_text()[-3000:]}")
+    wait_until_healthy(process, base, log_path)
+    return process, base
 
 
 @pytest.fixture

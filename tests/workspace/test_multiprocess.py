@@ -6,7 +6,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import fresh_database
-from tests.live import _seed, free_port
+from tests.live import _seed, free_port, wait_until_healthy
 from tests.workspace import seed
 from tests.workspace.harness import LAPTOP
 from tests.workspace.receiver import receiver
@@ -38,17 +37,8 @@ def start(database_url: str, channel: str, workdir: Path, name: str,
         [sys.executable, "-m", "uvicorn", "--factory", "tests.workspace.mp_app:build", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError((workdir / f"{name}.log").read_text()[-3000:])
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"process {name} did not start")
+    wait_until_healthy(process, base, workdir / f"{name}.log")
+    return process, base
 
 
 @pytest.fixture(scope="module")
