@@ -49,15 +49,22 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     clock = clock or SystemClock()
     http_client = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
     worker = Worker(JobContext(database=database, clock=clock, bus=bus, settings=settings, http=http_client))
+    from atiende.conversations.intake import InboundRouter
+
+    inbound_router = InboundRouter(worker.context)
+    worker.passes.append(inbound_router.route_pending)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await bus.start()
         if settings.worker_enabled:
             worker.start()
+            if settings.inbound_routing == "worker":
+                inbound_router.listen()
         try:
             yield
         finally:
+            await inbound_router.stop()
             await worker.stop()
             await bus.stop()
             await http_client.aclose()
@@ -71,6 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.clock = clock
     app.state.bus = bus
     app.state.worker = worker
+    app.state.inbound_router = inbound_router
     app.state.http = http_client
     install_error_handlers(app)
     for router in api_routers():

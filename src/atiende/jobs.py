@@ -140,6 +140,8 @@ class Worker:
         self.poll_seconds = poll_seconds
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        # Other durable queues polled on every pass (the inbound router): whatever a crash left.
+        self.passes: list[Callable[[], Awaitable[object]]] = []
 
     async def _claim(self) -> list[ScheduledJob]:
         now = self.context.clock.now()
@@ -208,6 +210,11 @@ class Worker:
 
     async def _loop(self) -> None:
         while True:
+            for extra_pass in self.passes:
+                try:
+                    await extra_pass()
+                except Exception:
+                    log.exception("worker pass failed")
             try:
                 await self.run_due()
             except Exception:

@@ -14,6 +14,7 @@ from atiende.settings import Settings
 async def run_worker_forever(settings: Settings) -> None:
     import atiende.models  # noqa: F401  (job functions register on import of their domains)
     from atiende.app import api_routers
+    from atiende.conversations.intake import InboundRouter
 
     api_routers()  # importing the routers imports every domain, and so every @job
     database = Database(settings.database_url)
@@ -21,10 +22,14 @@ async def run_worker_forever(settings: Settings) -> None:
     await bus.start()
     async with httpx.AsyncClient(timeout=15.0) as http:
         worker = Worker(JobContext(database=database, clock=SystemClock(), bus=bus, settings=settings, http=http))
+        router = InboundRouter(worker.context)
+        worker.passes.append(router.route_pending)
         worker.start()
+        router.listen()  # web processes in ATIENDE_INBOUND_ROUTING=worker mode announce deliveries
         try:
             await asyncio.Event().wait()
         finally:
+            await router.stop()
             await worker.stop()
             await bus.stop()
             await database.dispose()

@@ -5,6 +5,7 @@ Every knob an operator may need lives here so the README can list them in one ta
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
     default_locale: str = "es"
     ui_enabled: bool = Field(default=True, description="Mount the NiceGUI console and workspace")
     worker_enabled: bool = Field(default=True, description="Run the scheduled-jobs worker inside the app")
+    inbound_routing: Literal["local", "worker"] = Field(
+        default="local", description="Who routes accepted inbound messages: the process that accepted them "
+        "(local), or only processes running the worker, woken over the bus (worker)")
     sql_echo: bool = False
     # Channels (issue 5): base URLs are settings so tests and the demo point them at local fakes.
     whatsapp_graph_url: str = Field(default="https://graph.facebook.com",

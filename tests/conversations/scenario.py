@@ -22,7 +22,7 @@ from atiende.catalog.models import (
 )
 from atiende.channels.api_channel import sign
 from atiende.channels.models import Channel, ChannelKind
-from atiende.conversations.models import Assignment, Conversation, Message
+from atiende.conversations.models import Assignment, Conversation, DeliveryState, InboundDelivery, Message
 from atiende.db import Database
 from tests.factories import Factory, Person
 
@@ -91,14 +91,22 @@ class Scenario:
 
     async def write(self, text: str = "Hola", *, contact: str = "c-1", name: str = "Ana", phone: str | None = None,
                     external_id: str | None = None, **extra: Any) -> dict[str, Any]:
-        """The contact writes; returns {message_id, conversation_id, duplicate}."""
+        """The contact writes; returns the answer ({delivery_id, duplicate, state, ...}) with the
+        message and conversation the router made of it (routing runs right after the answer, and
+        the in-process client returns once it is done)."""
         payload: dict[str, Any] = {"external_id": external_id or f"m-{next(_seq)}",
                                    "contact": {"external_id": contact, "name": name}, "text": text, **extra}
         if phone:
             payload["contact"]["phone"] = phone
         response = await self.post_inbound(payload)
         assert response.status_code == 200, response.text
-        return response.json()
+        return {**response.json(), **await self.routed(response.json()["delivery_id"])}
+
+    async def routed(self, delivery_id: int) -> dict[str, Any]:
+        async with self.database.session() as session:
+            delivery = await session.get(InboundDelivery, delivery_id)
+            assert delivery is not None and delivery.state == DeliveryState.routed, delivery and delivery.last_error
+            return {"message_id": delivery.message_id, "conversation_id": delivery.conversation_id}
 
     async def post_status(self, payload: dict[str, Any]) -> httpx.Response:
         raw = json.dumps(payload).encode()

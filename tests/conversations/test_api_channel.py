@@ -37,7 +37,8 @@ async def test_the_same_external_id_twice_is_stored_once_and_answered_200_both_t
     sc = await build(http, factory)
     first = await sc.write("Hola", external_id="dup-1")
     again = await sc.write("Hola", external_id="dup-1")
-    assert again == {**first, "duplicate": True}
+    assert first["state"] == "pending"  # answered before routing; routed right after
+    assert again == {**first, "duplicate": True, "state": "routed"}  # the redelivery's answer names what was made
     assert await sc.count(Message) == 1
 
 

@@ -39,7 +39,7 @@ async def test_a_contact_writing_on_a_second_channel_is_recognised_by_phone(http
                                                                         "phone": "+573001112233"},
                                        "text": "Soy yo otra vez"}, channel_id=second_id)
     assert response.status_code == 200
-    assert response.json()["conversation_id"] == first["conversation_id"]
+    assert (await sc.routed(response.json()["delivery_id"]))["conversation_id"] == first["conversation_id"]
     assert await sc.count(Contact) == 1
     assert await sc.count(ContactIdentity) == 2
 

@@ -3,9 +3,11 @@
 Inbound ``POST /api/v1/channels/{id}/inbound`` and status reports ``POST …/{id}/status`` carry
 ``X-Atiende-Signature: sha256=<hex HMAC-SHA256 of the raw body with the channel's secret>``
 (``credentials["secret"]``). Unknown or inactive channel: 404; missing or wrong signature: 401;
-both before anything is stored. The same ``external_id`` twice is stored once; both answers are
-200 with the same ids. The answer is sent once the message is committed; assignment and events
-follow after it.
+both before anything is stored; a channel linked to no active campaign: 409. The answer (200)
+comes as soon as the message is stored as a delivery (``conversations.intake``): routing to the
+conversation, assignment and events follow it. The same ``external_id`` twice is stored once; the
+second answer says ``duplicate: true`` with the same ``delivery_id`` (and the message and
+conversation ids once routed).
 
 Outbound: every agent, bot and system message is POSTed to ``settings["callback_url"]`` with the
 same signature header and this JSON body::
@@ -33,10 +35,10 @@ from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import (
     InboundContact, InboundMessage, PermanentSendError, RetryableSendError, StatusUpdate, register_adapter,
 )
-from atiende.conversations.deps import EngineDep
-from atiende.conversations.models import Conversation, Message
+from atiende.conversations.deps import EngineDep, RouterDep
+from atiende.conversations.intake import accept
+from atiende.conversations.models import Conversation, DeliveryState, Message
 from atiende.conversations.outbound import ingest_statuses
-from atiende.conversations.routing import ingest
 from atiende.conversations.schemas import InboundIn, InboundOut, StatusIn, StatusOut
 from atiende.errors import Invalid, Unauthorized
 from atiende.jobs import JobContext
@@ -106,18 +108,19 @@ def _body_doc(schema: type[Any]) -> dict[str, Any]:
 
 @router.post("/{channel_id}/inbound", response_model=InboundOut, openapi_extra=_body_doc(InboundIn),
              summary="A message from your system (signed); stored once per external_id")
-async def inbound(channel_id: ChannelId, request: Request, engine: EngineDep, signature: Signature = None) -> Any:
+async def inbound(channel_id: ChannelId, request: Request, engine: EngineDep, router: RouterDep,
+                  signature: Signature = None) -> Any:
     raw = await request.body()
 
     def check(channel: Channel) -> list[InboundMessage]:
         verify(channel, raw, signature)
         return [to_inbound(_parse(raw, InboundIn))]
 
-    ingested = await ingest(engine, channel_id, ChannelKind.api, check)
-    received = ingested.received[0]
-    out = InboundOut(message_id=received.message.id, conversation_id=received.conversation.id,
-                     duplicate=received.duplicate)
-    return JSONResponse(out.model_dump(), background=BackgroundTask(ingested.after_commit))
+    [delivery] = await accept(engine, channel_id, ChannelKind.api, check)
+    out = InboundOut(delivery_id=delivery.id, duplicate=delivery.duplicate, state=delivery.state,
+                     message_id=delivery.message_id, conversation_id=delivery.conversation_id)
+    after = BackgroundTask(router.after_accept) if delivery.state == DeliveryState.pending else None
+    return JSONResponse(out.model_dump(), background=after)
 
 
 @router.post("/{channel_id}/status", response_model=StatusOut, openapi_extra=_body_doc(StatusIn),

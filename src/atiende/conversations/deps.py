@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from atiende.conversations.intake import InboundRouter
 from atiende.jobs import JobContext
 
 
@@ -16,3 +17,11 @@ def engine_context(request: Request) -> JobContext:
 
 
 EngineDep = Annotated[JobContext, Depends(engine_context)]
+
+
+def inbound_router(request: Request) -> InboundRouter:
+    router: InboundRouter = request.app.state.inbound_router
+    return router
+
+
+RouterDep = Annotated[InboundRouter, Depends(inbound_router)]

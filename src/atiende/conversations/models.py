@@ -3,7 +3,8 @@
 Invariants the schema itself guarantees (so no race can break them):
 - one open conversation per contact and campaign (partial unique index on non-closed rows);
 - one open assignment per conversation (partial unique index on rows without ``ended_at``);
-- a provider message stored once per channel and direction (unique ``external_id``).
+- a provider message stored once per channel and direction (unique ``external_id``);
+- an inbound delivery accepted once per channel (unique ``external_id`` in ``inbound_deliveries``).
 """
 
 from datetime import datetime
@@ -229,3 +230,36 @@ class SurveyResponse(IdMixin, Base):
     value: Mapped[Any] = mapped_column(JSON, nullable=True)  # 1-5, true/false or the text; None if invalid
     valid: Mapped[bool] = mapped_column(Boolean, default=True)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeliveryState(StrEnum):
+    pending = "pending"  # accepted, not routed yet (or waiting to be retried)
+    routed = "routed"  # stored as a message of a conversation
+    failed = "failed"  # could not be routed (the error is kept; the payload too)
+
+
+class InboundDelivery(IdMixin, Base):
+    """A channel's inbound message as accepted by the webhook, before routing.
+
+    The webhook only verifies, validates and inserts this row (unique per channel and provider id,
+    so a redelivery is recognised at once), then answers; the router turns pending rows into
+    contacts, conversations and messages in batches. Rows are kept after routing: they answer
+    later duplicates with the ids, and a failed one keeps its payload and error for a retry."""
+
+    __tablename__ = "inbound_deliveries"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "external_id"),
+        Index("ix_inbound_deliveries_pending", "due_at", "id",
+              postgresql_where=text("state = 'pending'"), sqlite_where=text("state = 'pending'")),
+    )
+
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the normalised InboundMessage
+    state: Mapped[DeliveryState] = mapped_column(enum_type(DeliveryState), default=DeliveryState.pending)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when the router may take it (retries back off)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))

@@ -93,23 +93,34 @@ async def active_channel(session: AsyncSession, channel_id: int, kind: ChannelKi
 
 
 async def active_campaign(session: AsyncSession, channel: Channel) -> Campaign:
+    """The campaign the channel feeds; looked up once per transaction (a batch of deliveries
+    shares it)."""
+    cache: dict[int, Campaign] = session.info.setdefault("active_campaigns", {})
+    if channel.id in cache:
+        return cache[channel.id]
     campaign = await session.scalar(
         select(Campaign).join(CampaignChannel, CampaignChannel.campaign_id == Campaign.id)
         .where(CampaignChannel.channel_id == channel.id, Campaign.active)
         .options(raiseload(Campaign.channel_links), raiseload(Campaign.field_links)).limit(1))
     if campaign is None:
         raise Conflict("This channel serves no active campaign; link it to one", field="channel_id")
+    cache[channel.id] = campaign
     return campaign
 
 
-async def receive(session: AsyncSession, ctx: JobContext, channel: Channel, inbound: InboundMessage) -> Received:
-    existing = await session.scalar(select(Message).where(
-        Message.channel_id == channel.id, Message.direction == Direction.inbound,
-        Message.external_id == inbound.external_id))
-    if existing is not None:
-        conversation = await session.get(Conversation, existing.conversation_id)
-        assert conversation is not None
-        return Received(existing, conversation, duplicate=True)
+async def receive(session: AsyncSession, ctx: JobContext, channel: Channel, inbound: InboundMessage, *,
+                  known_new: bool = False) -> Received:
+    """Store one inbound message. ``known_new``: the caller already knows it is not stored (an
+    accepted delivery, unique per channel), so the duplicate lookup is skipped; the messages'
+    unique constraint still guards it."""
+    if not known_new:
+        existing = await session.scalar(select(Message).where(
+            Message.channel_id == channel.id, Message.direction == Direction.inbound,
+            Message.external_id == inbound.external_id))
+        if existing is not None:
+            conversation = await session.get(Conversation, existing.conversation_id)
+            assert conversation is not None
+            return Received(existing, conversation, duplicate=True)
     now = ctx.clock.now()
     campaign = await active_campaign(session, channel)
     contact = await find_or_create_contact(session, channel, inbound.contact, now)
@@ -146,16 +157,27 @@ async def _react(session: AsyncSession, ctx: JobContext, campaign: Campaign, con
     elif conversation.status == ConversationStatus.survey:
         await survey.handle_answer(session, ctx, campaign, conversation, message, now)
     elif conversation.status == ConversationStatus.queued:
-        schedule = await session.get(Schedule, campaign.schedule_id)
+        schedule = await session.get(Schedule, campaign.schedule_id)  # once per transaction (identity map)
         if schedule is not None and not is_open(schedule, now):
             await hours.out_of_hours(session, ctx, campaign, conversation, now)
         if conversation.status == ConversationStatus.queued:
-            campaign_id = campaign.id
+            _dispatch_after_commit(session, ctx, campaign.id)
 
-            async def assign_or_wait() -> None:
-                await hours.dispatch(ctx, campaign_id)
 
-            on_commit(session, assign_or_wait)
+def _dispatch_after_commit(session: AsyncSession, ctx: JobContext, campaign_id: int) -> None:
+    """One dispatch pass per campaign after the commit, however many messages of the transaction
+    left a conversation waiting (a routed batch holds up to a hundred)."""
+    registered = session.info.get("dispatch_campaigns")
+    if registered is None or registered[0] is not session.info.get("after_commit"):
+        campaigns: set[int] = set()
+
+        async def assign_or_wait() -> None:
+            for waiting_campaign in sorted(campaigns):
+                await hours.dispatch(ctx, waiting_campaign)
+
+        on_commit(session, assign_or_wait)
+        registered = session.info["dispatch_campaigns"] = (session.info["after_commit"], campaigns)
+    registered[1].add(campaign_id)
 
 
 def _assignee(conversation: Conversation) -> tuple[int, ...]:

@@ -43,9 +43,15 @@ class InboundIn(InSchema):
 
 
 class InboundOut(OutSchema):
-    message_id: int
-    conversation_id: int
-    duplicate: bool
+    """The answer once the message is stored. Routing (contact, conversation, assignment) follows
+    the answer, so a first delivery has no message or conversation id yet; a redelivery gets them
+    when routing is done."""
+
+    delivery_id: int = Field(description="Atiende's id for this accepted delivery")
+    duplicate: bool = Field(description="This external_id was accepted before; nothing new was stored")
+    state: str = Field(description="pending (accepted, routing follows), routed, or failed")
+    message_id: int | None = None
+    conversation_id: int | None = None
 
 
 class StatusIn(InSchema):

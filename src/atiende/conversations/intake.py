@@ -1,0 +1,299 @@
+"""Inbound intake: a webhook accepts a channel's messages in one short write; a router turns them
+into conversations in batches.
+
+Why two steps: a provider (Meta, Telegram, your system) wants a fast answer and retries when it
+does not get one, while routing a message (contact, open conversation, survey answer, out-of-hours
+action, assignment) takes a dozen statements. So ``accept`` does only what must happen before the
+answer: one read of the channel (secret, and whether it serves an active campaign), the channel's
+own check (signature, parsing, validation: 401/422 with nothing stored), and one
+``INSERT … ON CONFLICT DO NOTHING`` per message into ``inbound_deliveries`` (unique per channel and
+provider id, so a redelivery is recognised there). Chatwoot and Rocket.Chat answer their webhooks
+the same way and route in background jobs.
+
+The router (``InboundRouter``) claims pending deliveries oldest first (``FOR UPDATE SKIP LOCKED``,
+so several processes share the work) and routes a whole batch in one transaction through
+``routing.receive``; the after-commit work (events, one dispatch pass per campaign) then runs once
+per batch. Under load batches grow and the cost per message falls. A batch that fails is retried
+one delivery at a time; a delivery that still fails is retried with backoff, and a business refusal
+(the channel lost its campaign) marks it ``failed`` with the error, the payload kept.
+
+Where routing runs (``ATIENDE_INBOUND_ROUTING``):
+- ``local`` (default): the process that accepted the message routes it right after answering.
+- ``worker``: web processes only accept, and publish ``inbound.pending`` on the bus; processes that
+  run the jobs worker route (``atiende worker``, or ``serve`` with the worker on).
+Either way every worker pass also routes whatever is pending, so a delivery accepted just before a
+crash is routed after the restart.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from atiende.bus import BusEvent
+from atiende.campaigns.models import Campaign, CampaignChannel
+from atiende.channels.models import Channel, ChannelKind
+from atiende.channels.protocol import Attachment, InboundContact, InboundMessage
+from atiende.conversations.fields import normalise_phone
+from atiende.conversations.models import DeliveryState, InboundDelivery
+from atiende.conversations.routing import receive
+from atiende.errors import AtiendeError, Conflict, Invalid, NotFound
+from atiende.jobs import JobContext, backoff
+
+log = logging.getLogger(__name__)
+
+BATCH = 100  # deliveries routed per transaction, at most
+MAX_ATTEMPTS = 5  # then the delivery is failed and kept for an operator
+
+
+class InboundPending(BusEvent):
+    """Engine-internal: deliveries wait to be routed (wakes the routers of worker processes)."""
+
+    kind: str = "engine.inbound_pending"
+
+
+@dataclass(frozen=True)
+class AcceptedDelivery:
+    id: int
+    external_id: str
+    duplicate: bool
+    state: DeliveryState
+    message_id: int | None = None
+    conversation_id: int | None = None
+
+
+Check = Callable[[Channel], Sequence[InboundMessage]]
+
+
+def to_payload(inbound: InboundMessage) -> dict[str, Any]:
+    """The delivery's stored form. The phone is normalised here, so a bad one is refused (422)
+    before anything is stored."""
+    phone = None
+    if inbound.contact.phone:
+        try:
+            phone = normalise_phone(inbound.contact.phone)
+        except ValueError as exc:
+            raise Invalid(f"Contact phone {exc}", field="contact.phone") from exc
+    return {"contact": {"external_id": inbound.contact.external_id, "name": inbound.contact.name, "phone": phone},
+            "text": inbound.text, "attachments": [a.model_dump(mode="json") for a in inbound.attachments],
+            "sent_at": inbound.sent_at.isoformat() if inbound.sent_at else None}
+
+
+def from_payload(external_id: str, payload: dict[str, Any]) -> InboundMessage:
+    who = payload["contact"]
+    sent_at = payload.get("sent_at")
+    return InboundMessage(external_id=external_id,
+                          contact=InboundContact(external_id=who["external_id"], name=who.get("name"),
+                                                 phone=who.get("phone")),
+                          text=payload.get("text") or "",
+                          attachments=tuple(Attachment.model_validate(a) for a in payload.get("attachments") or ()),
+                          sent_at=datetime.fromisoformat(sent_at) if sent_at else None)
+
+
+def _insert(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(InboundDelivery)
+
+
+async def accept(ctx: JobContext, channel_id: int, kind: ChannelKind, check: Check) -> list[AcceptedDelivery]:
+    """Store the request's messages once each and commit; routing comes after the answer."""
+    async with ctx.database.sessionmaker() as session:
+        serves = exists().where(CampaignChannel.channel_id == Channel.id, Campaign.id == CampaignChannel.campaign_id,
+                                Campaign.active)
+        found = (await session.execute(select(Channel, serves.label("serves"))
+                                       .where(Channel.id == channel_id, Channel.kind == kind, Channel.active))).first()
+        if found is None:
+            raise NotFound("Channel not found or inactive", field="channel_id")
+        channel, serves_campaign = found
+        messages = list(check(channel))
+        if not serves_campaign:
+            raise Conflict("This channel serves no active campaign; link it to one", field="channel_id")
+        if not messages:
+            return []
+        now = ctx.clock.now()
+        rows = [{"channel_id": channel.id, "external_id": m.external_id, "payload": to_payload(m),
+                 "state": DeliveryState.pending, "received_at": now, "due_at": now, "attempts": 0} for m in messages]
+        statement = (_insert(ctx.database.dialect).values(rows)
+                     .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
+                     .returning(InboundDelivery.id, InboundDelivery.external_id))
+        fresh = {external_id: id_ for id_, external_id in (await session.execute(statement)).all()}
+        known: dict[str, InboundDelivery] = {}
+        if len(fresh) < len({m.external_id for m in messages}):
+            known = {row.external_id: row for row in (await session.scalars(select(InboundDelivery).where(
+                InboundDelivery.channel_id == channel.id,
+                InboundDelivery.external_id.in_([m.external_id for m in messages if m.external_id not in fresh]))))}
+        await session.commit()
+    accepted = []
+    for message in messages:
+        if message.external_id in fresh:
+            accepted.append(AcceptedDelivery(fresh.pop(message.external_id), message.external_id, False,
+                                             DeliveryState.pending))
+        else:  # stored before (or earlier in this very request)
+            row = known[message.external_id]
+            accepted.append(AcceptedDelivery(row.id, row.external_id, True, row.state, row.message_id,
+                                             row.conversation_id))
+    return accepted
+
+
+class InboundRouter:
+    """Routes pending deliveries, one drain at a time per process; calls made while a drain runs
+    are served by the next one, which sees everything committed before it starts."""
+
+    def __init__(self, ctx: JobContext, *, batch: int = BATCH) -> None:
+        self.ctx = ctx
+        self.batch = batch
+        self._waiters: list[asyncio.Future[None]] = []
+        self._again = False
+        self._task: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+
+    async def route_pending(self) -> None:
+        """Route everything accepted before this call; return once that is done."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        self.kick()
+        await asyncio.shield(waiter)
+
+    def kick(self) -> None:
+        """Ask for a drain without waiting for it."""
+        self._again = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+
+    async def after_accept(self) -> None:
+        """What a webhook runs after answering: route here, or wake the workers."""
+        if self.ctx.settings.inbound_routing == "local":
+            await self.route_pending()
+        else:
+            await self.ctx.bus.publish(InboundPending(client_id=0))
+
+    def listen(self) -> None:
+        """Route whenever a web process announces pending deliveries on the bus (worker mode)."""
+        subscription = self.ctx.bus.subscribe()
+
+        async def _listen() -> None:
+            with subscription:
+                async for event in subscription:
+                    if isinstance(event, InboundPending):
+                        self.kick()
+
+        self._listener = asyncio.create_task(_listen())
+
+    async def stop(self) -> None:
+        for task in (self._listener, self._task):
+            if task is not None and not task.done():
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+
+    async def _run(self) -> None:
+        while self._again or self._waiters:
+            self._again = False
+            waiters, self._waiters = self._waiters, []
+            try:
+                await self._drain()
+            except Exception:
+                log.exception("routing inbound deliveries failed")
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    async def _drain(self) -> None:
+        while await self._route_batch() >= self.batch:
+            pass
+
+    async def _route_batch(self) -> int:
+        """Route up to ``batch`` pending deliveries in one transaction; returns how many were claimed."""
+        now = self.ctx.clock.now()
+        async with self.ctx.database.sessionmaker() as session:
+            rows = list((await session.scalars(
+                select(InboundDelivery).where(InboundDelivery.state == DeliveryState.pending,
+                                              InboundDelivery.due_at <= now)
+                .order_by(InboundDelivery.id).limit(self.batch).with_for_update(skip_locked=True))).all())
+            if not rows:
+                return 0
+            try:
+                for row in rows:
+                    await self._route(session, row)
+                await session.commit()
+            except Exception:
+                await session.rollback()
+                session.info.pop("after_commit", None)
+                if len(rows) == 1:
+                    await self._retry_one(rows[0].id, first_try=False)
+                else:
+                    for row in rows:
+                        await self._retry_one(row.id)
+                return len(rows)
+        await _after_commit(session)
+        return len(rows)
+
+    async def _route(self, session: AsyncSession, row: InboundDelivery) -> None:
+        channel = await session.get(Channel, row.channel_id)
+        if channel is None:
+            raise Conflict("The channel was deleted")
+        received = await receive(session, self.ctx, channel, from_payload(row.external_id, row.payload),
+                                 known_new=True)
+        row.state = DeliveryState.routed
+        row.attempts += 1
+        row.last_error = None
+        row.message_id = received.message.id
+        row.conversation_id = received.conversation.id
+
+    async def _retry_one(self, delivery_id: int, *, first_try: bool = True) -> None:
+        """One delivery in its own transaction (after its batch failed): a race with another
+        process (the same new contact) succeeds now; anything else is recorded on the row."""
+        error: Exception | None = None
+        for attempt in (1, 2) if first_try else (2,):
+            async with self.ctx.database.sessionmaker() as session:
+                row = await session.scalar(select(InboundDelivery).where(
+                    InboundDelivery.id == delivery_id, InboundDelivery.state == DeliveryState.pending)
+                    .with_for_update(skip_locked=True))
+                if row is None:
+                    return  # routed meanwhile by someone else
+                try:
+                    await self._route(session, row)
+                    await session.commit()
+                except Exception as exc:
+                    await session.rollback()
+                    session.info.pop("after_commit", None)
+                    error = exc
+                    continue
+            await _after_commit(session)
+            return
+        assert error is not None
+        await self._record_failure(delivery_id, error)
+
+    async def _record_failure(self, delivery_id: int, error: Exception) -> None:
+        now = self.ctx.clock.now()
+        async with self.ctx.database.session() as session:
+            row = await session.get(InboundDelivery, delivery_id, with_for_update=True)
+            if row is None or row.state != DeliveryState.pending:
+                return
+            row.attempts += 1
+            row.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if isinstance(error, AtiendeError) or row.attempts >= MAX_ATTEMPTS:
+                row.state = DeliveryState.failed
+                log.error("inbound delivery %s failed for good: %s", delivery_id, row.last_error)
+            else:
+                row.due_at = now + backoff(row.attempts, base_seconds=2, cap_seconds=300)
+                log.warning("inbound delivery %s will be retried: %s", delivery_id, row.last_error)
+
+
+async def _after_commit(session: AsyncSession) -> None:
+    for action in session.info.pop("after_commit", []):
+        try:
+            await action()
+        except Exception:
+            log.exception("after-commit work of routed deliveries failed")
+
