@@ -2,9 +2,10 @@
 
 50 agents are online with room for every conversation of the run and each holds an open
 ``GET /api/v1/ws?token=…``. A paced sender posts signed inbound messages from new contacts at a
-fixed rate (open loop: a slow answer never delays the next send). Each answer names the
-conversation; each ``conversation.assigned`` frame names it too; latency = frame received − POST
-started, both on this driver's monotonic clock. A message whose event does not arrive within
+fixed rate (open loop: a slow answer never delays the next send). Each answer names the accepted
+delivery; each ``conversation.assigned`` frame names the conversation, and after the run the
+database says which conversation each delivery became. Latency = frame received − POST started,
+both on this driver's monotonic clock. A message whose event does not arrive within
 ``grace`` seconds after the last send counts as missing (and is reported, never dropped silently).
 """
 
@@ -21,7 +22,11 @@ from pathlib import Path
 import httpx
 import websockets
 
+from sqlalchemy import select
+
 from atiende.channels.api_channel import SIGNATURE_HEADER, sign
+from atiende.conversations.models import InboundDelivery
+from atiende.db import Database
 from benchmarks import servers, world
 
 
@@ -98,7 +103,8 @@ async def _drive(base_url: str, bench: world.World, *, rate: int, seconds: float
 
     warm_count, count = int(rate * warmup), int(rate * seconds)
     bodies = _bodies(warm_count + count, f"lat-{time.time_ns()}")
-    sent_at: dict[int, float] = {}  # conversation id → POST started (measured messages only)
+    sent_at: dict[int, float] = {}  # delivery id → POST started (measured messages only)
+    accepted = 0
     answers: list[float] = []
     failures = 0
     url = f"{base_url}{bench.inbound_path}"
@@ -106,7 +112,7 @@ async def _drive(base_url: str, bench: world.World, *, rate: int, seconds: float
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60.0)) as client:
 
         async def post(index: int, measured: bool) -> None:
-            nonlocal failures
+            nonlocal failures, accepted
             raw, signature = bodies[index]
             started = time.perf_counter()
             try:
@@ -118,9 +124,10 @@ async def _drive(base_url: str, bench: world.World, *, rate: int, seconds: float
             if response.status_code != 200:
                 failures += 1
                 return
+            accepted += 1
             if measured:
                 answers.append(time.perf_counter() - started)
-                sent_at[response.json()["conversation_id"]] = started
+                sent_at[response.json()["delivery_id"]] = started
 
         async def pace(first: int, total: int, measured: bool) -> tuple[list[asyncio.Task[None]], float]:
             tasks = []
@@ -138,7 +145,7 @@ async def _drive(base_url: str, bench: world.World, *, rate: int, seconds: float
         unanswered = await _settle(tasks, grace)
         failures += unanswered
         deadline = time.perf_counter() + grace
-        while time.perf_counter() < deadline and not set(sent_at) <= set(arrivals):
+        while time.perf_counter() < deadline and len(arrivals) < accepted:  # one new conversation per message
             await asyncio.sleep(0.05)
     for listener in listeners:
         assert listener.task is not None
@@ -159,6 +166,18 @@ async def _settle(tasks: list[asyncio.Task[None]], timeout: float) -> int:
     return len(pending)
 
 
+async def _conversations_of(url: str, delivery_ids: list[int]) -> dict[int, int]:
+    """delivery id → the conversation the router made of it."""
+    database = Database(url)
+    try:
+        async with database.session() as session:
+            rows = await session.execute(select(InboundDelivery.id, InboundDelivery.conversation_id)
+                                         .where(InboundDelivery.id.in_(delivery_ids)))
+            return {delivery: conversation for delivery, conversation in rows.all() if conversation is not None}
+    finally:
+        await database.dispose()
+
+
 def run(workdir: Path, *, rate: int = 200, seconds: float = 15, warmup: float = 2, agents: int = 50,
         grace: float = 15, redis_url: str | None = None, log: Callable[[str], None] = print) -> LatencyResult:
     workdir.mkdir(parents=True, exist_ok=True)
@@ -170,7 +189,9 @@ def run(workdir: Path, *, rate: int = 200, seconds: float = 15, warmup: float = 
                 + (" (Redis bus)" if redis_url else ""))
             sent_at, arrivals, answers, failures, elapsed = asyncio.run(
                 _drive(server.base_url, bench, rate=rate, seconds=seconds, warmup=warmup, grace=grace))
-    latencies = [(arrivals[c] - t) * 1000 for c, t in sent_at.items() if c in arrivals]
+        conversation_of = asyncio.run(_conversations_of(url, list(sent_at)))
+    latencies = [(arrivals[conversation_of[d]] - t) * 1000 for d, t in sent_at.items()
+                 if conversation_of.get(d) in arrivals]
     missing = len(sent_at) - len(latencies)
     notes = []
     if failures:

@@ -79,9 +79,11 @@ def _environment(**overrides: str | None) -> dict[str, str]:
 
 
 @contextmanager
-def atiende(database_url: str, log_path: Path, *, redis_url: str | None = None) -> Iterator[Server]:
+def atiende(database_url: str, log_path: Path, *, redis_url: str | None = None,
+            **settings: str) -> Iterator[Server]:
+    """``settings``: more ATIENDE_* variables, by lowercase name without the prefix."""
     env = _environment(ATIENDE_DATABASE_URL=database_url, ATIENDE_UI_ENABLED="false", ATIENDE_HOST=HOST,
-                       ATIENDE_REDIS_URL=redis_url)
+                       ATIENDE_REDIS_URL=redis_url, **{f"ATIENDE_{k.upper()}": v for k, v in settings.items()})
     with _serve([sys.executable, "-m", "atiende.cli", "serve", "--no-migrate"], env, log_path) as server:
         yield server
 

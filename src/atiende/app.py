@@ -59,8 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         await bus.start()
         if settings.worker_enabled:
             worker.start()
-            if settings.inbound_routing == "worker":
-                inbound_router.listen()
+            inbound_router.listen()  # web processes in ATIENDE_INBOUND_ROUTING=worker mode announce deliveries
         try:
             yield
         finally:

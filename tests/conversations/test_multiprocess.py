@@ -1,6 +1,10 @@
 """Two app processes on one PostgreSQL database with the Redis bus: inbound messages posted to both,
 a WebSocket on process A sees what process B caused, and the assignment invariants hold.
 
+Process A runs as a web process only (``ATIENDE_WORKER_ENABLED=false``,
+``ATIENDE_INBOUND_ROUTING=worker``): it accepts messages and announces them on the bus; process B
+runs the worker and routes what both accepted.
+
 Needs PostgreSQL and Redis (127.0.0.1:6379 or ``ATIENDE_TEST_REDIS_URL``): without Redis these
 tests fail, they are never skipped; in the SQLite pass they are skipped (SQLite is embedded, one
 host)."""
@@ -25,6 +29,7 @@ from atiende.conversations.models import Assignment, Conversation
 from tests.conversations.scenario import SECRET, build
 from tests.factories import Factory
 from tests.live import free_port, stop_server, wait_until_healthy
+from tests.workspace.seed import deliver_until_routed
 
 pytestmark = pytest.mark.multiprocess
 REDIS_URL = os.environ.get("ATIENDE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -45,10 +50,12 @@ def redis_url(db_kind: str) -> str:
     return REDIS_URL
 
 
-def start(database_url: str, redis_url: str, channel: str, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start(database_url: str, redis_url: str, channel: str, log_path: Path,
+          **settings: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "ATIENDE_DATABASE_URL": database_url, "ATIENDE_REDIS_URL": redis_url,
-           "ATIENDE_TEST_BUS_CHANNEL": channel, "ATIENDE_UI_ENABLED": "false", "PYTHONPATH": str(ROOT)}
+           "ATIENDE_TEST_BUS_CHANNEL": channel, "ATIENDE_UI_ENABLED": "false", "PYTHONPATH": str(ROOT),
+           **{f"ATIENDE_{name.upper()}": value for name, value in settings.items()}}
     log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "tests.conversations.mp_server:build", "--host", "127.0.0.1",
@@ -62,7 +69,8 @@ def start(database_url: str, redis_url: str, channel: str, log_path: Path) -> tu
 @pytest.fixture
 def two_processes(redis_url: str, database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     channel = f"atiende-test:{uuid.uuid4().hex}"
-    a, base_a = start(database_url, redis_url, channel, tmp_path / "a.log")
+    a, base_a = start(database_url, redis_url, channel, tmp_path / "a.log", worker_enabled="false",
+                      inbound_routing="worker")
     try:
         b, base_b = start(database_url, redis_url, channel, tmp_path / "b.log")
     except BaseException:
@@ -90,10 +98,9 @@ async def test_two_processes_share_events_and_keep_the_invariants(
             base = base_a if n % 2 == 0 else base_b
             raw = json.dumps({"external_id": f"mp-{n}", "contact": {"external_id": f"c-{n}"},
                               "text": f"Hola {n}"}).encode()
-            response = await client.post(f"{base}/api/v1/channels/{sc.channel_id}/inbound", content=raw,
-                                         headers={"X-Atiende-Signature": sign(SECRET, raw)})
-            assert response.status_code == 200, response.text
-            return base, response.json()["conversation_id"]
+            answer = await deliver_until_routed(client, f"{base}/api/v1/channels/{sc.channel_id}/inbound", raw,
+                                                {"X-Atiende-Signature": sign(SECRET, raw)})
+            return base, answer["conversation_id"]
 
         posted = await asyncio.gather(*(post(n) for n in range(12)))
         via_b = {cid for base, cid in posted if base == base_b}

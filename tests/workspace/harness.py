@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.live import LiveServer, live_server
 from tests.workspace import seed
@@ -149,7 +150,19 @@ async def go_online(page: Page) -> None:
 
 
 async def choose(page: Page, testid: str, option: str) -> None:
-    """Picks ``option`` in the Quasar select carrying ``testid``."""
-    await page.get_by_test_id(testid).click()
-    await page.get_by_role("option", name=option, exact=True).click()
+    """Picks ``option`` in the Quasar select carrying ``testid``. A live page may redraw the select
+    while its menu opens (an event arrived), which closes the menu: then it is opened again."""
+    await choose_in(page.get_by_test_id(testid), page, option)
+
+
+async def choose_in(select: Locator, page: Page, option: str) -> None:
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):
+        await select.click()
+        try:
+            await wanted.wait_for(timeout=3_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    await wanted.click()
     await expect(page.get_by_role("listbox")).to_have_count(0)

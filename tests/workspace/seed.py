@@ -8,6 +8,7 @@ client with a supervisor and three agents, two API channels and two campaigns â€
 
 Messages we send are delivered to ``callback_url`` (a receiver the tests run)."""
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -167,14 +168,28 @@ def signed(secret: str, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]
 
 async def customer_writes(http: httpx.AsyncClient, channel_id: int, secret: str, *, contact: str, name: str,
                           text: str, message_id: str, phone: str | None = None) -> dict[str, Any]:
-    """A customer's message through the API channel, signed like the real integration."""
+    """A customer's message through the API channel, signed like the real integration. The answer
+    comes before routing; like an integration that needs the conversation id, we deliver the same
+    message again until the answer (a duplicate's) names it."""
     who: dict[str, Any] = {"external_id": contact, "name": name}
     if phone:
         who["phone"] = phone
     raw, headers = signed(secret, {"external_id": message_id, "contact": who, "text": text})
-    response = await http.post(f"/api/v1/channels/{channel_id}/inbound", content=raw, headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()
+    return await deliver_until_routed(http, f"/api/v1/channels/{channel_id}/inbound", raw, headers)
+
+
+async def deliver_until_routed(http: httpx.AsyncClient, url: str, raw: bytes, headers: dict[str, str],
+                               timeout: float = 15) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        response = await http.post(url, content=raw, headers=headers)
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        if answer["state"] == "routed":
+            return answer
+        assert answer["state"] == "pending", answer
+        assert asyncio.get_running_loop().time() < deadline, f"not routed within {timeout}s: {answer}"
+        await asyncio.sleep(0.05)
 
 
 async def whatsapp_conversation(url: str, center: Center, agent_email: str, *, contact_name: str,

@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page, expect
 from tests.conftest import fresh_database
 from tests.live import _seed, free_port, wait_until_healthy
 from tests.workspace import seed
-from tests.workspace.harness import LAPTOP
+from tests.workspace.harness import LAPTOP, choose_in
 from tests.workspace.receiver import receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]
@@ -99,9 +99,8 @@ async def test_pages_served_by_one_process_follow_what_happens_in_the_other(
     await expect(item).to_contain_text("Hola desde otro proceso")
     await expect(sofia.get_by_test_id(f"active-{sent['conversation_id']}")).to_contain_text("Andrea Agente")
 
-    await sofia.get_by_test_id(f"agent-{center.memberships[seed.ANDREA]}").get_by_test_id(
-        f"presence-{center.memberships[seed.ANDREA]}").click()
-    await sofia.get_by_role("option", name="Ausente", exact=True).click()
+    await choose_in(sofia.get_by_test_id(f"agent-{center.memberships[seed.ANDREA]}").get_by_test_id(
+        f"presence-{center.memberships[seed.ANDREA]}"), sofia, "Ausente")
     await expect(andrea.get_by_test_id("presence").get_by_role("button", name="Ausente")) \
         .to_have_attribute("aria-pressed", "true")
     for page in (andrea, sofia):

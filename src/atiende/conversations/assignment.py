@@ -35,7 +35,7 @@ from atiende.catalog.models import Schedule
 from atiende.catalog.schedule_rules import is_open
 from atiende.conversations.events import ConversationAssigned, QueueChanged, emit
 from atiende.conversations.models import (
-    Assignment, CampaignAgent, Contact, Conversation, ConversationStatus, DispatchState, EndReason,
+    Assignment, CampaignAgent, Conversation, ConversationStatus, DispatchState, EndReason,
 )
 from atiende.tenancy.models import Client
 
@@ -120,15 +120,18 @@ async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaig
             batch = await _waiting_batch(session, campaign.id, after)
             if not batch:
                 break
+            last_agents = await _last_agents(session, campaign, batch)
             for conversation in batch:
                 after = (conversation.queued_at or now, conversation.id)
-                seat = await choose(session, campaign, state, conversation, table,
-                                    avoid=(keep_away or {}).get(conversation.id))
+                seat = choose(campaign, state, conversation, table, last_agents,
+                              avoid=(keep_away or {}).get(conversation.id))
                 if seat is not None:
-                    await _assign(session, bus, campaign, conversation, seat, now)
+                    _assign(session, bus, campaign, conversation, seat, now)
                     assigned.append(conversation)
                     if not any(s.eligible for s in table.values()):
                         break
+        if assigned:
+            await _stamp_last_assigned(session, campaign.id, {c.assigned_membership_id for c in assigned}, now)
         await session.flush()
     if assigned or announce:
         await announce_queue(session, bus, campaign)
@@ -147,12 +150,25 @@ async def _waiting_batch(session: AsyncSession, campaign_id: int,
     return list((await session.scalars(stmt)).unique().all())
 
 
-async def choose(session: AsyncSession, campaign: Campaign, state: DispatchState, conversation: Conversation,
-                 table: dict[int, Seat], *, avoid: int | None = None) -> Seat | None:
-    """The agent who should take ``conversation`` now, or None if it must keep waiting."""
+async def _last_agents(session: AsyncSession, campaign: Campaign, batch: Sequence[Conversation]) -> dict[int, int]:
+    """contact id → the agent who last served them in the campaign (Inteligente), for a whole
+    batch in one query."""
+    if campaign.assignment_method == AssignmentMethod.round_robin:
+        return {}
+    rows = await session.execute(
+        select(Assignment.contact_id, Assignment.membership_id)
+        .where(Assignment.campaign_id == campaign.id,
+               Assignment.contact_id.in_(sorted({c.contact_id for c in batch})))
+        .order_by(Assignment.started_at, Assignment.id))
+    return dict(rows.all())  # later rows overwrite earlier ones: the last stretch wins
+
+
+def choose(campaign: Campaign, state: DispatchState, conversation: Conversation, table: dict[int, Seat],
+           last_agents: dict[int, int], *, avoid: int | None = None) -> Seat | None:
+    """The agent who should take ``conversation`` now, or None if it must keep waiting. The
+    conversation's contact was loaded with it (fresh), so its exclusive agent is current."""
     candidates = {m: s for m, s in table.items() if s.eligible and m != avoid}
-    exclusive_id = await session.scalar(
-        select(Contact.exclusive_agent_id).where(Contact.id == conversation.contact_id))
+    exclusive_id = conversation.contact.exclusive_agent_id
     exclusive = table.get(exclusive_id) if exclusive_id is not None else None
     if exclusive is not None and exclusive.membership_id != avoid:
         if exclusive.eligible:
@@ -167,26 +183,21 @@ async def choose(session: AsyncSession, campaign: Campaign, state: DispatchState
         chosen = next((m for m in ordered if m > last), ordered[0])
         state.last_membership_id = chosen
         return candidates[chosen]
-    last_agent = await session.scalar(
-        select(Assignment.membership_id)
-        .where(Assignment.campaign_id == campaign.id, Assignment.contact_id == conversation.contact_id)
-        .order_by(Assignment.started_at.desc(), Assignment.id.desc()).limit(1))
+    last_agent = last_agents.get(conversation.contact_id)
     if last_agent in candidates:
         return candidates[last_agent]
     return min(candidates.values(), key=lambda s: (s.load, s.last_assigned_at or NEVER, s.membership_id))
 
 
-async def _assign(session: AsyncSession, bus: EventBus, campaign: Campaign, conversation: Conversation,
-                  seat: Seat, now: datetime) -> None:
+def _assign(session: AsyncSession, bus: EventBus, campaign: Campaign, conversation: Conversation,
+            seat: Seat, now: datetime) -> None:
+    """Record the stretch (inserted at the next flush, with the pass's others in one statement)."""
     session.add(Assignment(conversation_id=conversation.id, campaign_id=campaign.id,
                            contact_id=conversation.contact_id, membership_id=seat.membership_id, started_at=now))
     conversation.status = ConversationStatus.assigned
     conversation.assigned_membership_id = seat.membership_id
     conversation.assigned_at = now
     conversation.agent_replied = False  # "never answered" is about the agent serving it now
-    await session.execute(update(CampaignAgent).where(
-        CampaignAgent.campaign_id == campaign.id, CampaignAgent.membership_id == seat.membership_id)
-        .values(last_assigned_at=now))
     seat.load += 1
     seat.last_assigned_at = now
     emit(session, bus, ConversationAssigned(
@@ -198,8 +209,17 @@ async def assign_to(session: AsyncSession, bus: EventBus, campaign: Campaign, co
                     membership_id: int, now: datetime) -> None:
     """Give ``conversation`` to one chosen agent (a transfer); the caller checked eligibility."""
     table = await seats(session, campaign)
-    await _assign(session, bus, campaign, conversation, table[membership_id], now)
+    _assign(session, bus, campaign, conversation, table[membership_id], now)
+    await _stamp_last_assigned(session, campaign.id, {membership_id}, now)
     await session.flush()
+
+
+async def _stamp_last_assigned(session: AsyncSession, campaign_id: int, membership_ids: set[int | None],
+                               now: datetime) -> None:
+    """When each agent last got a conversation here (Inteligente's tie-break)."""
+    await session.execute(update(CampaignAgent).where(
+        CampaignAgent.campaign_id == campaign_id, CampaignAgent.membership_id.in_(sorted(
+            m for m in membership_ids if m is not None))).values(last_assigned_at=now))
 
 
 async def end_assignment(session: AsyncSession, conversation: Conversation, now: datetime, reason: EndReason,

@@ -41,7 +41,7 @@ from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import Attachment, InboundContact, InboundMessage
 from atiende.conversations.fields import normalise_phone
 from atiende.conversations.models import DeliveryState, InboundDelivery
-from atiende.conversations.routing import receive
+from atiende.conversations.routing_batch import route_many
 from atiende.errors import AtiendeError, Conflict, Invalid, NotFound
 from atiende.jobs import JobContext, backoff
 
@@ -223,10 +223,11 @@ class InboundRouter:
             if not rows:
                 return 0
             try:
-                for row in rows:
-                    await self._route(session, row)
+                await self._route(session, rows)
                 await session.commit()
             except Exception:
+                log.warning("a batch of %d inbound deliveries failed; routing them one by one", len(rows),
+                            exc_info=True)
                 await session.rollback()
                 session.info.pop("after_commit", None)
                 if len(rows) == 1:
@@ -238,17 +239,18 @@ class InboundRouter:
         await _after_commit(session)
         return len(rows)
 
-    async def _route(self, session: AsyncSession, row: InboundDelivery) -> None:
-        channel = await session.get(Channel, row.channel_id)
-        if channel is None:
-            raise Conflict("The channel was deleted")
-        received = await receive(session, self.ctx, channel, from_payload(row.external_id, row.payload),
-                                 known_new=True)
-        row.state = DeliveryState.routed
-        row.attempts += 1
-        row.last_error = None
-        row.message_id = received.message.id
-        row.conversation_id = received.conversation.id
+    async def _route(self, session: AsyncSession, rows: Sequence[InboundDelivery]) -> None:
+        channels = {channel.id: channel for channel in (await session.scalars(
+            select(Channel).where(Channel.id.in_({row.channel_id for row in rows})))).all()}
+        if missing := {row.channel_id for row in rows} - set(channels):
+            raise Conflict(f"The channel {min(missing)} was deleted")
+        items = [(channels[row.channel_id], from_payload(row.external_id, row.payload)) for row in rows]
+        for row, received in zip(rows, await route_many(session, self.ctx, items), strict=True):
+            row.state = DeliveryState.routed
+            row.attempts += 1
+            row.last_error = None
+            row.message_id = received.message.id
+            row.conversation_id = received.conversation.id
 
     async def _retry_one(self, delivery_id: int, *, first_try: bool = True) -> None:
         """One delivery in its own transaction (after its batch failed): a race with another
@@ -262,7 +264,7 @@ class InboundRouter:
                 if row is None:
                     return  # routed meanwhile by someone else
                 try:
-                    await self._route(session, row)
+                    await self._route(session, [row])
                     await session.commit()
                 except Exception as exc:
                     await session.rollback()

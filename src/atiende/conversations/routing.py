@@ -161,10 +161,10 @@ async def _react(session: AsyncSession, ctx: JobContext, campaign: Campaign, con
         if schedule is not None and not is_open(schedule, now):
             await hours.out_of_hours(session, ctx, campaign, conversation, now)
         if conversation.status == ConversationStatus.queued:
-            _dispatch_after_commit(session, ctx, campaign.id)
+            dispatch_after_commit(session, ctx, campaign.id)
 
 
-def _dispatch_after_commit(session: AsyncSession, ctx: JobContext, campaign_id: int) -> None:
+def dispatch_after_commit(session: AsyncSession, ctx: JobContext, campaign_id: int) -> None:
     """One dispatch pass per campaign after the commit, however many messages of the transaction
     left a conversation waiting (a routed batch holds up to a hundred)."""
     registered = session.info.get("dispatch_campaigns")
@@ -190,14 +190,19 @@ async def open_conversation(session: AsyncSession, campaign: Campaign, channel: 
     if campaign.funnel_id is not None:
         first_stage = await session.scalar(select(FunnelStage.id).where(FunnelStage.funnel_id == campaign.funnel_id)
                                            .order_by(FunnelStage.position, FunnelStage.id).limit(1))
-    conversation = Conversation(client_id=campaign.client_id, campaign_id=campaign.id, channel_id=channel.id,
-                                contact_id=contact.id, status=ConversationStatus.queued, opened_at=now,
-                                queued_at=now, funnel_stage_id=first_stage, field_values={}, agent_replied=False,
-                                out_of_hours_notified=False, survey_reasked=False)
-    conversation.contact = contact
+    conversation = new_conversation(campaign, channel, contact, now, first_stage)
     session.add(conversation)
     await session.flush()
     return conversation
+
+
+def new_conversation(campaign: Campaign, channel: Channel, contact: Contact, now: datetime,
+                     first_stage: int | None) -> Conversation:
+    """A conversation just opened by the contact: waiting, at the funnel's first stage."""
+    return Conversation(client_id=campaign.client_id, campaign_id=campaign.id, channel_id=channel.id,
+                        contact=contact, status=ConversationStatus.queued, opened_at=now, queued_at=now,
+                        last_inbound_at=now, funnel_stage_id=first_stage, field_values={}, agent_replied=False,
+                        out_of_hours_notified=False, survey_reasked=False)
 
 
 async def find_or_create_contact(session: AsyncSession, channel: Channel, who: InboundContact,
