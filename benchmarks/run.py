@@ -24,6 +24,7 @@ from typing import Any
 from benchmarks import assignment_scale, latency, statements, throughput
 
 PARTS = ("throughput", "latency", "assignment")
+SHAPES = {"single": "one process", "split": "web + worker (Redis)"}
 REFERENCE_RATE = 10  # msg/s: the latency of one message when the server is not saturated, for context
 QUICK: dict[str, dict[str, Any]] = {
     "throughput": {"seconds": 2, "warmup": 1, "connections": 4, "known_contacts": 200, "expected_rps": 300,
@@ -64,22 +65,31 @@ def report(results: dict[str, Any], info: dict[str, str]) -> str:
             "1. Inbound throughput (PostgreSQL, 1 uvicorn worker each, wrk "
             f"-t{t['settings']['wrk_threads']} -c{t['settings']['wrk_connections']} -d{t['settings']['seconds']}s "
             f"after {t['settings']['warmup_seconds']}s warm-up)",
-            f"   bare endpoint (1 INSERT)   {t['bare']['rps']:>8} req/s   p50 {t['bare']['p50_ms']:.1f} ms  "
+            f"   bare endpoint (1 INSERT)          {t['bare']['rps']:>8} req/s   p50 {t['bare']['p50_ms']:.1f} ms  "
             f"p99 {t['bare']['p99_ms']:.1f} ms",
-            f"   Atiende signed inbound     {t['atiende']['rps']:>8} req/s   p50 {t['atiende']['p50_ms']:.1f} ms  "
-            f"p99 {t['atiende']['p99_ms']:.1f} ms  non-2xx {t['atiende']['non2xx']}  errors {t['atiende']['errors']}",
-            f"   ratio Atiende / bare       {t['ratio']:>8.3f}   target >= 0.50: {verdict(t['ratio'] >= 0.5)}",
-            f"   stored in the run: {t['database']['inbound_messages']} messages, {t['database']['conversations']} "
-            f"new conversations, {t['database']['assignments']} assignments; backlog drained "
-            f"{t['backlog_drain_seconds']} s after wrk stopped ({t['database']['queued_after_drain']} still waiting)",
         ]
+        for run in t["runs"]:
+            w, db = run["wrk"], run["database"]
+            lines += [
+                f"   Atiende, {SHAPES[run['topology']]:<24} {w['rps']:>8} req/s   p50 {w['p50_ms']:.1f} ms  "
+                f"p99 {w['p99_ms']:.1f} ms  non-2xx {w['non2xx']}  errors {w['errors']}   ratio {run['ratio']:.3f}",
+                f"      stored: {db['deliveries']} deliveries → {db['inbound_messages']} messages, "
+                f"{db['conversations']} new conversations, {db['assignments']} assignments; all routed and assigned "
+                f"{run['backlog_drain_seconds']} s after wrk stopped ({db['pending_after_drain']} deliveries and "
+                f"{db['queued_after_drain']} conversations still waiting); server tracebacks "
+                f"{run['server_errors_logged']}",
+            ]
+        lines.append(f"   best ratio Atiende / bare   {t['ratio']:.3f}   target >= 0.50: {verdict(t['ratio'] >= 0.5)}")
     if "statements" in results:
         st = results["statements"]
-        lines += [
-            f"   database work per inbound message (assignment included; bare: 1 statement, 1 transaction): "
-            f"{st['statements_per_message']} statements, {st['transactions_per_message']} transactions, "
-            f"{st['checkouts_per_message']} connection checkouts",
-        ]
+        lines.append("   database work per inbound message (bare: 1 statement, 1 transaction):")
+        for label, key in (("accept (before the answer)", "accept"),
+                           ("one at a time, routed and assigned", "one_at_a_time"),
+                           ("routed and assigned in batches", "batched")):
+            cost = st[key]
+            lines.append(f"      {label:<36} {cost['statements_per_message']:>5} statements  "
+                         f"{cost['transactions_per_message']:>5} transactions  "
+                         f"{cost['checkouts_per_message']:>5} connection checkouts")
     if "latency" in results:
         lat = results["latency"]
         lines += [
@@ -137,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"[{part}]")
         if part == "throughput":
             results[part] = throughput.run(workdir / part, log=log, **options).as_dict()
-            log("  counting the statements of one inbound message (in-process, one at a time)")
+            log("  counting the statements of one inbound message (in-process)")
             results["statements"] = statements.run(workdir / "statements",
                                                    **(QUICK["statements"] if args.quick else {})).as_dict()
         elif part == "latency":

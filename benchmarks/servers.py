@@ -89,6 +89,40 @@ def atiende(database_url: str, log_path: Path, *, redis_url: str | None = None,
 
 
 @contextmanager
+def worker(database_url: str, log_path: Path, *, redis_url: str, redis_channel: str) -> Iterator[None]:
+    """``atiende worker``: routes what web processes accept (they announce it on the Redis bus)."""
+    env = _environment(ATIENDE_DATABASE_URL=database_url, ATIENDE_REDIS_URL=redis_url,
+                       ATIENDE_REDIS_CHANNEL=redis_channel)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "atiende.cli", "worker"], cwd=REPO, stdout=log,
+                                   stderr=subprocess.STDOUT, env=env)
+        try:
+            time.sleep(2)  # imports and the first pass; it has no port to poll
+            if process.poll() is not None:
+                raise RuntimeError(f"worker exited: {log_path.read_text(errors='replace')[-2000:]}")
+            yield
+        finally:
+            _stop(process)
+
+
+@contextmanager
+def deployment(topology: str, database_url: str, workdir: Path, name: str, *,
+               redis_url: str = "redis://127.0.0.1:6379/0") -> Iterator[Server]:
+    """``single``: one ``atiende serve`` process does everything (accepts, routes, assigns, runs
+    jobs) on the in-process bus. ``split``: a web process that only accepts (worker off, routing
+    left to workers) and an ``atiende worker`` process that routes and assigns, on the Redis bus."""
+    if topology == "single":
+        with atiende(database_url, workdir / f"{name}.log") as server:
+            yield server
+        return
+    channel = f"atiende-bench:{name}:{time.time_ns()}"
+    with atiende(database_url, workdir / f"{name}-web.log", redis_url=redis_url, redis_channel=channel,
+                 worker_enabled="false", inbound_routing="worker") as server, \
+            worker(database_url, workdir / f"{name}-worker.log", redis_url=redis_url, redis_channel=channel):
+        yield server
+
+
+@contextmanager
 def bare(database_url: str, log_path: Path) -> Iterator[Server]:
     env = _environment(BENCH_DATABASE_URL=database_url)
     with _serve([sys.executable, "-m", "benchmarks.bare_app"], env, log_path) as server:

@@ -51,17 +51,29 @@ class WrkResult:
 
 
 @dataclass
-class ThroughputResult:
-    bare: WrkResult
-    atiende: WrkResult
+class AtiendeRun:
+    """Atiende in one deployment shape (see ``servers.deployment``)."""
+
+    topology: str
+    wrk: WrkResult
     ratio: float
-    settings: dict[str, int | str]
     database: dict[str, int] = field(default_factory=dict)
     backlog_drain_seconds: float = 0.0
     server_errors_logged: int = 0
 
+
+@dataclass
+class ThroughputResult:
+    bare: WrkResult
+    runs: list[AtiendeRun]
+    settings: dict[str, int | str]
+
+    @property
+    def ratio(self) -> float:
+        return max(run.ratio for run in self.runs)
+
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {**asdict(self), "ratio": self.ratio}
 
 
 class Stream:
@@ -125,11 +137,14 @@ def wrk(url: str, path: str, bodies: Path, *, seconds: int, threads: int, connec
 
 
 async def _waiting(url: str, campaign_id: int) -> int:
+    """Work still to do: deliveries not routed yet, and conversations not assigned yet."""
     database = Database(url)
     try:
         async with database.session() as session:
-            return int(await session.scalar(text(
-                "SELECT count(*) FROM conversations WHERE campaign_id = :c AND status = 'queued'"), {"c": campaign_id}))
+            queued = await session.scalar(text(
+                "SELECT count(*) FROM conversations WHERE campaign_id = :c AND status = 'queued'"), {"c": campaign_id})
+            pending = await session.scalar(text("SELECT count(*) FROM inbound_deliveries WHERE state = 'pending'"))
+            return int(queued) + int(pending)
     finally:
         await database.dispose()
 
@@ -140,6 +155,8 @@ async def _census(url: str) -> dict[str, int]:
         "inbound_messages": "SELECT count(*) FROM messages WHERE direction = 'in'",
         "conversations": "SELECT count(*) FROM conversations",
         "assigned": "SELECT count(*) FROM conversations WHERE status = 'assigned'",
+        "deliveries": "SELECT count(*) FROM inbound_deliveries",
+        "pending_deliveries": "SELECT count(*) FROM inbound_deliveries WHERE state = 'pending'",
         "queued": "SELECT count(*) FROM conversations WHERE status = 'queued'",
         "assignments": "SELECT count(*) FROM assignments",
         "contacts": "SELECT count(*) FROM contacts",
@@ -161,15 +178,17 @@ def _drain(url: str, campaign_id: int, limit: float) -> float:
     return round(time.monotonic() - started, 2)
 
 
-def _server_errors(log_path: Path) -> int:
-    """Tracebacks in the server log, except wrk hanging up on requests in flight when it stops."""
-    blocks = log_path.read_text(errors="replace").split("Traceback (most recent call last):")[1:]
+def _server_errors(workdir: Path, name: str) -> int:
+    """Tracebacks in the server logs, except wrk hanging up on requests in flight when it stops."""
+    blocks = [block for log_path in workdir.glob(f"{name}*.log")
+              for block in log_path.read_text(errors="replace").split("Traceback (most recent call last):")[1:]]
     return sum(1 for block in blocks if "ClientDisconnect" not in block)
 
 
 def run(workdir: Path, *, seconds: int = 15, warmup: int = 5, threads: int = 2, connections: int = 32,
         agents: int = 50, capacity: int = 400, known_contacts: int = 20_000, expected_rps: int = 4000,
-        drain_limit: float = 45, log: Callable[[str], None] = print) -> ThroughputResult:
+        drain_limit: float = 45, topologies: tuple[str, ...] = ("single", "split"),
+        log: Callable[[str], None] = print) -> ThroughputResult:
     workdir.mkdir(parents=True, exist_ok=True)
     settings = {"wrk_threads": threads, "wrk_connections": connections, "seconds": seconds, "warmup_seconds": warmup,
                 "uvicorn_workers": 1, "agents_online": agents, "capacity_per_agent": capacity,
@@ -185,21 +204,26 @@ def run(workdir: Path, *, seconds: int = 15, warmup: int = 5, threads: int = 2, 
         bare = wrk(server.base_url, "/bare", run_file, seconds=seconds, **options)
     log(f"    {bare.rps} req/s")
 
-    log(f"  Atiende inbound: seeding {agents} online agents, {known_contacts} known contacts")
-    with world.scratch_database() as url:
-        bench = asyncio.run(world.seed(url, agents=agents, capacity=capacity, online=True,
-                                       known_contacts=known_contacts))
-        with servers.atiende(url, workdir / "atiende.log") as server:
-            log(f"  Atiende inbound: warm-up {warmup}s, then {seconds}s")
-            wrk(server.base_url, bench.inbound_path, warm_file, seconds=warmup, **options)
-            _drain(url, bench.campaign_id, drain_limit)
-            before = asyncio.run(_census(url))
-            atiende = wrk(server.base_url, bench.inbound_path, run_file, seconds=seconds, **options)
-            drain = _drain(url, bench.campaign_id, drain_limit)
-            after = asyncio.run(_census(url))
-        logged = _server_errors(server.log_path)
-    log(f"    {atiende.rps} req/s; backlog drained {drain}s after the run")
-    database = {name: after[name] - before[name] for name in after}
-    database["queued_after_drain"] = after["queued"]
-    return ThroughputResult(bare=bare, atiende=atiende, ratio=round(atiende.rps / bare.rps, 3), settings=settings,
-                            database=database, backlog_drain_seconds=drain, server_errors_logged=logged)
+    runs = []
+    for topology in topologies:
+        name = f"atiende-{topology}"
+        log(f"  Atiende inbound ({topology}): seeding {agents} online agents, {known_contacts} known contacts")
+        with world.scratch_database() as url:
+            bench = asyncio.run(world.seed(url, agents=agents, capacity=capacity, online=True,
+                                           known_contacts=known_contacts))
+            with servers.deployment(topology, url, workdir, name) as server:
+                log(f"  Atiende inbound ({topology}): warm-up {warmup}s, then {seconds}s")
+                wrk(server.base_url, bench.inbound_path, warm_file, seconds=warmup, **options)
+                _drain(url, bench.campaign_id, drain_limit)
+                before = asyncio.run(_census(url))
+                atiende = wrk(server.base_url, bench.inbound_path, run_file, seconds=seconds, **options)
+                drain = _drain(url, bench.campaign_id, drain_limit)
+                after = asyncio.run(_census(url))
+        log(f"    {atiende.rps} req/s; backlog routed and assigned {drain}s after the run")
+        database = {key: after[key] - before[key] for key in after}
+        database["queued_after_drain"] = after["queued"]
+        database["pending_after_drain"] = after["pending_deliveries"]
+        runs.append(AtiendeRun(topology=topology, wrk=atiende, ratio=round(atiende.rps / bare.rps, 3),
+                               database=database, backlog_drain_seconds=drain,
+                               server_errors_logged=_server_errors(workdir, name)))
+    return ThroughputResult(bare=bare, runs=runs, settings=settings)

@@ -33,9 +33,9 @@ def api_routers() -> list[APIRouter]:
     from atiende.demo import demo_router
     from atiende.tenancy.api import clients, projects
 
-    return [auth, memberships, clients, projects, audit, campaigns, *catalog, channels,
-            conversations, agents, campaign_staff, api_channel, conversation_events, channel_webhooks, canned_replies,
-            demo_router]
+    # Webhooks first: a request is matched against the routes in order, and they carry the volume.
+    return [api_channel, channel_webhooks, auth, memberships, clients, projects, audit, campaigns, *catalog, channels,
+            conversations, agents, campaign_staff, conversation_events, canned_replies, demo_router]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,

@@ -15,21 +15,26 @@ def quiet(_message: str) -> None:
 def test_throughput_compares_atiende_with_the_bare_endpoint(tmp_path: Path) -> None:
     result = throughput.run(tmp_path, **run.QUICK["throughput"], log=quiet)
 
-    assert result.bare.requests > 0 and result.atiende.requests > 0
-    assert result.atiende.non2xx == 0 and result.atiende.errors == 0
-    assert result.ratio > 0
-    assert result.database["inbound_messages"] > 0
-    assert result.database["assignments"] > 0  # agents were online: new conversations got assigned
-    assert result.server_errors_logged == 0
+    assert result.bare.requests > 0
+    assert [shape.topology for shape in result.runs] == ["single", "split"]
+    for shape in result.runs:
+        assert shape.wrk.requests > 0 and shape.wrk.non2xx == 0 and shape.wrk.errors == 0
+        assert shape.ratio > 0
+        # Everything accepted was routed, and every new conversation assigned (agents were online).
+        assert shape.database["inbound_messages"] == shape.database["deliveries"] > 0
+        assert shape.database["pending_after_drain"] == 0 and shape.database["queued_after_drain"] == 0
+        assert shape.database["assignments"] == shape.database["conversations"] > 0
+        assert shape.server_errors_logged == 0
 
 
 def test_statements_of_one_inbound_message_are_counted(tmp_path: Path) -> None:
     result = statements.run(tmp_path, **run.QUICK["statements"])
 
-    assert result.messages == run.QUICK["statements"]["messages"]
-    assert result.statements_per_message > 1  # more than the bare endpoint's one INSERT
-    assert result.transactions_per_message >= 1
-    assert result.top
+    assert result.messages == run.QUICK["statements"]["messages"] // 2  # half one at a time, half batched
+    assert result.one_at_a_time.statements_per_message > result.accept.statements_per_message >= 2
+    assert result.accept.transactions_per_message == 1  # the webhook commits once
+    assert result.batched.statements_per_message > 0
+    assert result.one_at_a_time.top
 
 
 def test_latency_matches_each_post_with_its_assigned_event(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import (
     InboundContact, InboundMessage, PermanentSendError, RetryableSendError, StatusUpdate, register_adapter,
 )
-from atiende.conversations.deps import EngineDep, RouterDep
+from atiende.conversations.deps import EngineDep, engine_context
 from atiende.conversations.intake import accept
 from atiende.conversations.models import Conversation, DeliveryState, Message
 from atiende.conversations.outbound import ingest_statuses
@@ -108,8 +108,9 @@ def _body_doc(schema: type[Any]) -> dict[str, Any]:
 
 @router.post("/{channel_id}/inbound", response_model=InboundOut, openapi_extra=_body_doc(InboundIn),
              summary="A message from your system (signed); stored once per external_id")
-async def inbound(channel_id: ChannelId, request: Request, engine: EngineDep, router: RouterDep,
-                  signature: Signature = None) -> Any:
+async def inbound(channel_id: ChannelId, request: Request, signature: Signature = None) -> Any:
+    # The engine and router straight from the app, not as dependencies: this is the hot path.
+    engine, router = engine_context(request), request.app.state.inbound_router
     raw = await request.body()
 
     def check(channel: Channel) -> list[InboundMessage]:

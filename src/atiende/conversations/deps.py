@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from atiende.conversations.intake import InboundRouter
 from atiende.jobs import JobContext
 
 
@@ -16,12 +15,9 @@ def engine_context(request: Request) -> JobContext:
     return context
 
 
-EngineDep = Annotated[JobContext, Depends(engine_context)]
+async def _engine(request: Request) -> JobContext:  # async: a sync dependency costs a thread hop
+    return engine_context(request)
 
 
-def inbound_router(request: Request) -> InboundRouter:
-    router: InboundRouter = request.app.state.inbound_router
-    return router
+EngineDep = Annotated[JobContext, Depends(_engine)]
 
-
-RouterDep = Annotated[InboundRouter, Depends(inbound_router)]

@@ -9,6 +9,7 @@ or raises ``ValueError`` saying what is wrong. Validation settings: text ``min_l
 import math
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -92,6 +93,13 @@ def normalise_phone(value: Any) -> str:
     """E.164 (``+573001234567``) from any international format; ``ValueError`` otherwise."""
     if not isinstance(value, str) or len(value) > 32:
         raise ValueError("must be a phone number in international format, e.g. +573001234567")
+    return _e164(value)
+
+
+@lru_cache(maxsize=50_000)
+def _e164(value: str) -> str:
+    """Cached: every inbound message carries its contact's number, and parsing it is the costliest
+    step of accepting a message (a ValueError is not cached; bad numbers are rare)."""
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
