@@ -46,7 +46,7 @@ class LatencyResult:
     max_ms: float
     answer_p50_ms: float
     answer_p99_ms: float
-    redis: bool = False
+    topology: str = "single"
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -179,14 +179,14 @@ async def _conversations_of(url: str, delivery_ids: list[int]) -> dict[int, int]
 
 
 def run(workdir: Path, *, rate: int = 200, seconds: float = 15, warmup: float = 2, agents: int = 50,
-        grace: float = 15, redis_url: str | None = None, log: Callable[[str], None] = print) -> LatencyResult:
+        grace: float = 15, topology: str = "single", log: Callable[[str], None] = print) -> LatencyResult:
+    """``topology``: as ``servers.deployment`` (``split`` needs Redis at 127.0.0.1:6379)."""
     workdir.mkdir(parents=True, exist_ok=True)
     capacity = int(rate * (seconds + warmup) / agents) + 10  # room for every conversation of the run
     with world.scratch_database() as url:
         bench = asyncio.run(world.seed(url, agents=agents, capacity=capacity, online=True, tokens=True))
-        with servers.atiende(url, workdir / "latency.log", redis_url=redis_url) as server:
-            log(f"  {agents} agents on the WebSocket; {rate} msg/s for {seconds}s after {warmup}s warm-up"
-                + (" (Redis bus)" if redis_url else ""))
+        with servers.deployment(topology, url, workdir, "latency") as server:
+            log(f"  {agents} agents on the WebSocket; {rate} msg/s for {seconds}s after {warmup}s warm-up ({topology})")
             sent_at, arrivals, answers, failures, elapsed = asyncio.run(
                 _drive(server.base_url, bench, rate=rate, seconds=seconds, warmup=warmup, grace=grace))
         conversation_of = asyncio.run(_conversations_of(url, list(sent_at)))
@@ -205,7 +205,7 @@ def run(workdir: Path, *, rate: int = 200, seconds: float = 15, warmup: float = 
         p50_ms=round(percentile(latencies, 50), 1), p90_ms=round(percentile(latencies, 90), 1),
         p99_ms=round(percentile(latencies, 99), 1), max_ms=round(max(latencies), 1) if latencies else float("nan"),
         answer_p50_ms=round(percentile([a * 1000 for a in answers], 50), 1),
-        answer_p99_ms=round(percentile([a * 1000 for a in answers], 99), 1), redis=bool(redis_url), notes=notes)
+        answer_p99_ms=round(percentile([a * 1000 for a in answers], 99), 1), topology=topology, notes=notes)
     log(f"    assigned event p50 {result.p50_ms} ms, p99 {result.p99_ms} ms ({result.events}/{result.sent} events)"
         + (f"; mean {statistics.fmean(latencies):.1f} ms" if latencies else ""))
     return result

@@ -3,6 +3,7 @@
     python -m benchmarks.run                # everything (about 4 minutes)
     python -m benchmarks.run --only latency # one of: throughput, latency, assignment
     python -m benchmarks.run --quick        # toy sizes: checks the machinery, numbers mean nothing
+    (Redis at 127.0.0.1:6379 for the web + worker shape)
     python -m benchmarks.run --json out.json
 
 Needs PostgreSQL at 127.0.0.1:5432 (user postgres; ``BENCH_DATABASE_URL`` to change; scratch
@@ -91,17 +92,17 @@ def report(results: dict[str, Any], info: dict[str, str]) -> str:
                          f"{cost['transactions_per_message']:>5} transactions  "
                          f"{cost['checkouts_per_message']:>5} connection checkouts")
     if "latency" in results:
-        lat = results["latency"]
-        lines += [
-            "",
-            f"2. Inbound POST → agent's 'conversation.assigned' on the WebSocket, {lat['rate']} msg/s for "
-            f"{lat['seconds']} s, {lat['agents']} agents online",
-            f"   p50 {lat['p50_ms']} ms   p90 {lat['p90_ms']} ms   p99 {lat['p99_ms']} ms   max {lat['max_ms']} ms   "
-            f"(events {lat['events']}/{lat['sent']}, sent at {lat['achieved_rate']} msg/s)",
-            f"   POST answered: p50 {lat['answer_p50_ms']} ms  p99 {lat['answer_p99_ms']} ms",
-            f"   target p99 < 100 ms: {verdict(lat['p99_ms'] < 100 and lat['missing'] == 0)}",
-            *[f"   note: {note}" for note in lat["notes"]],
-        ]
+        first = results["latency"][0]
+        lines += ["", f"2. Inbound POST → agent's 'conversation.assigned' on the WebSocket, {first['rate']} msg/s for "
+                      f"{first['seconds']} s, {first['agents']} agents online"]
+        for lat in results["latency"]:
+            lines += [
+                f"   {SHAPES[lat['topology']]}: p50 {lat['p50_ms']} ms   p90 {lat['p90_ms']} ms   p99 {lat['p99_ms']} ms"
+                f"   max {lat['max_ms']} ms   (events {lat['events']}/{lat['sent']}, sent at {lat['achieved_rate']}"
+                f" msg/s; POST answered p50 {lat['answer_p50_ms']} ms, p99 {lat['answer_p99_ms']} ms)",
+                f"      target p99 < 100 ms: {verdict(lat['p99_ms'] < 100 and lat['missing'] == 0)}",
+                *[f"      note: {note}" for note in lat["notes"]],
+            ]
     if "latency_reference" in results:
         ref = results["latency_reference"]
         lines += [
@@ -129,7 +130,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=PARTS, action="append", help="run only this part (repeatable)")
     parser.add_argument("--quick", action="store_true", help="toy sizes, to check the machinery")
     parser.add_argument("--json", type=Path, help="also write every number to this file")
-    parser.add_argument("--redis", action="store_true", help="latency with the Redis bus (127.0.0.1:6379)")
     parser.add_argument("--workdir", type=Path, help="where bodies and server logs go (default: a temp dir)")
     args = parser.parse_args(argv)
     parts = args.only or list(PARTS)
@@ -151,13 +151,12 @@ def main(argv: list[str] | None = None) -> int:
             results["statements"] = statements.run(workdir / "statements",
                                                    **(QUICK["statements"] if args.quick else {})).as_dict()
         elif part == "latency":
-            redis_url = "redis://127.0.0.1:6379/0" if args.redis else None
-            results[part] = latency.run(workdir / part, redis_url=redis_url, log=log, **options).as_dict()
+            results[part] = [latency.run(workdir / f"{part}-{shape}", topology=shape, log=log, **options).as_dict()
+                             for shape in SHAPES]
             if not args.quick:
                 log("[latency at a rate the server sustains, for reference]")
                 results["latency_reference"] = latency.run(workdir / "latency-reference", rate=REFERENCE_RATE,
-                                                           seconds=10, warmup=1, redis_url=redis_url,
-                                                           log=log).as_dict()
+                                                           seconds=10, warmup=1, log=log).as_dict()
         else:
             results[part] = assignment_scale.run(workdir / part, log=log, **options).as_dict()
     info["load_average_end"] = load()

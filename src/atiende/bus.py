@@ -40,7 +40,7 @@ class BusEvent(BaseModel):
 class EventBus(Protocol):
     async def publish(self, event: BusEvent) -> None: ...
 
-    def subscribe(self) -> "Subscription": ...
+    def subscribe(self, kinds: frozenset[str] | None = None) -> "Subscription": ...
 
     async def start(self) -> None: ...
 
@@ -48,10 +48,12 @@ class EventBus(Protocol):
 
 
 class Subscription:
-    """A listener's queue of events; iterate it, and close it when done."""
+    """A listener's queue of events; iterate it, and close it when done. ``kinds``: only events of
+    these kinds (None: all)."""
 
-    def __init__(self, hub: "_LocalHub", maxsize: int = 1000) -> None:
+    def __init__(self, hub: "_LocalHub", maxsize: int = 1000, kinds: frozenset[str] | None = None) -> None:
         self._hub = hub
+        self.kinds = kinds
         self.queue: asyncio.Queue[BusEvent] = asyncio.Queue(maxsize=maxsize)
 
     def __aiter__(self) -> AsyncIterator[BusEvent]:
@@ -78,16 +80,21 @@ class _LocalHub:
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
 
-    def add(self) -> Subscription:
-        subscription = Subscription(self)
+    def add(self, kinds: frozenset[str] | None = None) -> Subscription:
+        subscription = Subscription(self, kinds=kinds)
         self._subscriptions.add(subscription)
         return subscription
+
+    def wants(self, kind: str) -> bool:
+        return any(s.kinds is None or kind in s.kinds for s in self._subscriptions)
 
     def remove(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
 
     def deliver(self, event: BusEvent) -> None:
         for subscription in list(self._subscriptions):
+            if subscription.kinds is not None and event.kind not in subscription.kinds:
+                continue
             try:
                 subscription.queue.put_nowait(event)
             except asyncio.QueueFull:
@@ -101,8 +108,8 @@ class InProcessBus:
     async def publish(self, event: BusEvent) -> None:
         self._hub.deliver(event)
 
-    def subscribe(self) -> Subscription:
-        return self._hub.add()
+    def subscribe(self, kinds: frozenset[str] | None = None) -> Subscription:
+        return self._hub.add(kinds)
 
     async def start(self) -> None:
         return None
@@ -141,7 +148,9 @@ class RedisBus:
                 if message.get("type") != "message":
                     continue
                 try:
-                    self._hub.deliver(BusEvent.parse(json.loads(message["data"])))
+                    data = json.loads(message["data"])
+                    if self._hub.wants(str(data.get("kind"))):  # a web process without sockets parses nothing
+                        self._hub.deliver(BusEvent.parse(data))
                 except Exception:  # a malformed message must not stop the reader
                     log.exception("bad event on the bus")
         finally:
@@ -151,8 +160,8 @@ class RedisBus:
     async def publish(self, event: BusEvent) -> None:
         await self._redis.publish(self._channel, event.model_dump_json())
 
-    def subscribe(self) -> Subscription:
-        return self._hub.add()
+    def subscribe(self, kinds: frozenset[str] | None = None) -> Subscription:
+        return self._hub.add(kinds)
 
     async def stop(self) -> None:
         if self._reader is not None:

@@ -50,10 +50,12 @@ log = logging.getLogger(__name__)
 
 BATCH = 100  # deliveries routed per transaction, at most
 MAX_ATTEMPTS = 5  # then the delivery is failed and kept for an operator
+ANNOUNCE_EVERY = 0.002  # seconds: a web process tells the workers at most this often under load
 
 
 class InboundPending(BusEvent):
-    """Engine-internal: deliveries wait to be routed (wakes the routers of worker processes)."""
+    """Engine-internal: deliveries wait to be routed (wakes the routers of worker processes). No
+    client's socket hears it (client 0 is nobody's)."""
 
     kind: str = "engine.inbound_pending"
 
@@ -153,6 +155,7 @@ class InboundRouter:
         self._again = False
         self._task: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
+        self._announcing = False
 
     async def route_pending(self) -> None:
         """Route everything accepted before this call; return once that is done."""
@@ -171,12 +174,17 @@ class InboundRouter:
         """What a webhook runs after answering: route here, or wake the workers."""
         if self.ctx.settings.inbound_routing == "local":
             await self.route_pending()
-        else:
+        elif not self._announcing:  # one announcement covers what is accepted until it is sent
+            self._announcing = True
+            try:
+                await asyncio.sleep(ANNOUNCE_EVERY)
+            finally:
+                self._announcing = False
             await self.ctx.bus.publish(InboundPending(client_id=0))
 
     def listen(self) -> None:
         """Route whenever a web process announces pending deliveries on the bus (worker mode)."""
-        subscription = self.ctx.bus.subscribe()
+        subscription = self.ctx.bus.subscribe(frozenset({InboundPending.model_fields["kind"].default}))
 
         async def _listen() -> None:
             with subscription:
