@@ -160,7 +160,13 @@ class Worker:
         return jobs
 
     async def run_due(self) -> int:
-        """Run every job due now; returns how many ran (including failed attempts)."""
+        """Run the other queues' passes, then every job due now; returns how many jobs ran
+        (including failed attempts)."""
+        for extra_pass in self.passes:
+            try:
+                await extra_pass()
+            except Exception:
+                log.exception("worker pass failed")
         ran = 0
         while jobs := await self._claim():
             for row in jobs:
@@ -210,11 +216,6 @@ class Worker:
 
     async def _loop(self) -> None:
         while True:
-            for extra_pass in self.passes:
-                try:
-                    await extra_pass()
-                except Exception:
-                    log.exception("worker pass failed")
             try:
                 await self.run_due()
             except Exception:

@@ -2,8 +2,10 @@
 
 A channel module (api, whatsapp, webchat, telegram) does three things:
 1. verifies and parses its provider's webhook into ``InboundMessage`` / ``StatusUpdate`` values and
-   hands them to ``conversations.routing.ingest`` / ``conversations.outbound.ingest_statuses``
-   (which store once, commit, and give back the after-commit work to run after answering);
+   hands them to ``conversations.intake.accept`` (the API channel: stored as deliveries, routed
+   after the answer) or ``conversations.routing.ingest`` (WhatsApp, Telegram, web chat: routed in
+   the webhook's transaction) / ``conversations.outbound.ingest_statuses`` (which store once,
+   commit, and give back the after-commit work to run after answering);
 2. implements ``ChannelAdapter.send`` — deliver one stored outbound message, return the provider's
    message id (or None). Raise ``RetryableSendError`` for transient failures (retried with backoff)
    and ``PermanentSendError`` for refusals (the message fails with that reason at once);

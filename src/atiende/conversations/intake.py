@@ -27,13 +27,15 @@ crash is routed after the restart.
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, event, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.bus import BusEvent
@@ -102,22 +104,59 @@ def from_payload(external_id: str, payload: dict[str, Any]) -> InboundMessage:
 _CHANNEL = (select(Channel, exists().where(CampaignChannel.channel_id == Channel.id,
                                            Campaign.id == CampaignChannel.campaign_id, Campaign.active).label("serves"))
             .where(Channel.id == bindparam("channel_id"), Channel.kind == bindparam("kind"), Channel.active))
+_WATCHED = (Channel, Campaign, CampaignChannel)
 _DELIVERIES = InboundDelivery.__table__
 _INSERTS = {dialect: module.insert(_DELIVERIES).on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
             .returning(_DELIVERIES.c.id, _DELIVERIES.c.external_id)
             for dialect, module in (("postgresql", postgresql), ("sqlite", sqlite))}
 
 
+# What accepting needs to know of a channel, kept a moment per process: under load the same few
+# channels receive every message, and reading one cost as much as storing the message. Only a
+# channel found active and serving a campaign is kept; any change to a channel, campaign or link
+# made in this process forgets them all, other processes see it within CHANNEL_CACHE_SECONDS.
+CHANNEL_CACHE_SECONDS = 1.0
+_channels: dict[tuple[int, str], tuple[float, Channel]] = {}
+
+
+def forget_channels() -> None:
+    _channels.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_on_flush(session: Session, _context: Any) -> None:
+    if _channels and any(isinstance(obj, _WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
+        forget_channels()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_on_bulk_change(state: Any) -> None:
+    if _channels and (state.is_update or state.is_delete) and any(
+            mapper.class_ in _WATCHED for mapper in state.all_mappers):
+        forget_channels()
+
+
+async def _channel(session: AsyncSession, channel_id: int, kind: ChannelKind) -> Channel:
+    key = (channel_id, kind.value)
+    cached = _channels.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    found = (await session.execute(_CHANNEL, {"channel_id": channel_id, "kind": kind})).first()
+    if found is None:
+        raise NotFound("Channel not found or inactive", field="channel_id")
+    channel, serves_campaign = found
+    if not serves_campaign:
+        raise Conflict("This channel serves no active campaign; link it to one", field="channel_id")
+    session.expunge(channel)
+    _channels[key] = (time.monotonic() + CHANNEL_CACHE_SECONDS, channel)
+    return channel
+
+
 async def accept(ctx: JobContext, channel_id: int, kind: ChannelKind, check: Check) -> list[AcceptedDelivery]:
     """Store the request's messages once each and commit; routing comes after the answer."""
     async with ctx.database.sessionmaker() as session:
-        found = (await session.execute(_CHANNEL, {"channel_id": channel_id, "kind": kind})).first()
-        if found is None:
-            raise NotFound("Channel not found or inactive", field="channel_id")
-        channel, serves_campaign = found
+        channel = await _channel(session, channel_id, kind)
         messages = list(check(channel))
-        if not serves_campaign:
-            raise Conflict("This channel serves no active campaign; link it to one", field="channel_id")
         if not messages:
             return []
         now = ctx.clock.now()
@@ -222,6 +261,7 @@ class InboundRouter:
     async def _route_batch(self) -> int:
         """Route up to ``batch`` pending deliveries in one transaction; returns how many were claimed."""
         now = self.ctx.clock.now()
+        failed = False
         async with self.ctx.database.sessionmaker() as session:
             rows = list((await session.scalars(
                 select(InboundDelivery).where(InboundDelivery.state == DeliveryState.pending,
@@ -229,22 +269,24 @@ class InboundRouter:
                 .order_by(InboundDelivery.id).limit(self.batch).with_for_update(skip_locked=True))).all())
             if not rows:
                 return 0
+            ids = [row.id for row in rows]
             try:
                 await self._route(session, rows)
                 await session.commit()
-            except Exception:
-                log.warning("a batch of %d inbound deliveries failed; routing them one by one", len(rows),
+            except Exception as exc:
+                log.warning("a batch of %d inbound deliveries failed; routing them one by one", len(ids),
                             exc_info=True)
                 await session.rollback()
                 session.info.pop("after_commit", None)
-                if len(rows) == 1:
-                    await self._retry_one(rows[0].id, first_try=False)
-                else:
-                    for row in rows:
-                        await self._retry_one(row.id)
-                return len(rows)
-        await _after_commit(session)
-        return len(rows)
+                failed, error = True, exc
+        if not failed:
+            await _after_commit(session)
+        elif len(ids) == 1:  # that was its own try already
+            await self._retry_one(ids[0], first_error=error)
+        else:
+            for delivery_id in ids:
+                await self._retry_one(delivery_id)
+        return len(ids)
 
     async def _route(self, session: AsyncSession, rows: Sequence[InboundDelivery]) -> None:
         channels = {channel.id: channel for channel in (await session.scalars(
@@ -259,11 +301,14 @@ class InboundRouter:
             row.message_id = received.message.id
             row.conversation_id = received.conversation.id
 
-    async def _retry_one(self, delivery_id: int, *, first_try: bool = True) -> None:
+    async def _retry_one(self, delivery_id: int, *, first_error: Exception | None = None) -> None:
         """One delivery in its own transaction (after its batch failed): a race with another
-        process (the same new contact) succeeds now; anything else is recorded on the row."""
-        error: Exception | None = None
-        for attempt in (1, 2) if first_try else (2,):
+        process (the same new contact) succeeds now; anything else is recorded on the row. A
+        business refusal is not tried again."""
+        error = first_error
+        for _ in range(2 if first_error is None else 1):
+            if isinstance(error, AtiendeError):
+                break
             async with self.ctx.database.sessionmaker() as session:
                 row = await session.scalar(select(InboundDelivery).where(
                     InboundDelivery.id == delivery_id, InboundDelivery.state == DeliveryState.pending)
