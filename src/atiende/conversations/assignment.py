@@ -31,8 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from atiende.auth.models import Membership, Presence
 from atiende.bus import EventBus
 from atiende.campaigns.models import AssignmentMethod, Campaign
-from atiende.catalog.models import Schedule
 from atiende.catalog.schedule_rules import is_open
+from atiende.catalog.schedule_snapshots import schedule_of
 from atiende.conversations.events import ConversationAssigned, QueueChanged, emit
 from atiende.conversations.models import (
     Assignment, CampaignAgent, Conversation, ConversationStatus, DispatchState, EndReason,
@@ -100,7 +100,7 @@ async def seats(session: AsyncSession, campaign: Campaign) -> dict[int, Seat]:
 
 
 async def campaign_is_open(session: AsyncSession, campaign: Campaign, now: datetime) -> bool:
-    schedule = await session.get(Schedule, campaign.schedule_id)
+    schedule = await schedule_of(session, campaign.schedule_id)
     return schedule is not None and is_open(schedule, now)
 
 

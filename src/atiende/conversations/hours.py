@@ -17,10 +17,11 @@ from datetime import datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from atiende.campaigns.models import Campaign, OutOfHoursAction
-from atiende.catalog.models import Schedule
 from atiende.catalog.schedule_rules import is_open, next_change
+from atiende.catalog.schedule_snapshots import schedule_of
 from atiende.conversations import assignment
 from atiende.conversations.closing import close_unserved
 from atiende.conversations.models import CloseReason, Conversation, ConversationStatus, SenderKind
@@ -68,7 +69,8 @@ async def dispatch(ctx: JobContext, campaign_id: int) -> None:
 
 async def _dispatch_once(ctx: JobContext, campaign_id: int) -> None:
     async with ctx.database.session() as session:
-        campaign = await session.get(Campaign, campaign_id)
+        campaign = await session.get(Campaign, campaign_id, options=[  # the pass needs neither
+            raiseload(Campaign.channel_links), raiseload(Campaign.field_links)])
         if campaign is None:
             return
         await assignment.assign_waiting(session, ctx.bus, campaign, ctx.clock.now(), announce=True)
@@ -81,7 +83,7 @@ async def ensure_hours_job(session: AsyncSession, campaign: Campaign, now: datet
         Conversation.campaign_id == campaign.id, Conversation.status == ConversationStatus.queued)))
     if not waiting:
         return
-    schedule = await session.get(Schedule, campaign.schedule_id)
+    schedule = await schedule_of(session, campaign.schedule_id)
     due = next_change(schedule, now) if schedule is not None else None
     if due is None:
         return
@@ -101,7 +103,7 @@ async def hours_tick(ctx: JobContext, *, campaign_id: int) -> None:
             return
         now = ctx.clock.now()
         await assignment.lock_campaign(session, campaign.id)
-        schedule = await session.get(Schedule, campaign.schedule_id)
+        schedule = await schedule_of(session, campaign.schedule_id)
         if schedule is not None and is_open(schedule, now):
             await assignment.assign_waiting(session, ctx.bus, campaign, now, announce=True)
         elif campaign.apply_to_queued:

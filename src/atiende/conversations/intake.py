@@ -27,15 +27,13 @@ crash is routed after the restart.
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.bus import BusEvent
@@ -47,6 +45,7 @@ from atiende.conversations.models import DeliveryState, InboundDelivery
 from atiende.conversations.routing_batch import route_many
 from atiende.errors import AtiendeError, Conflict, Invalid, NotFound
 from atiende.jobs import JobContext, backoff
+from atiende.kit.snapshots import Snapshots
 
 log = logging.getLogger(__name__)
 
@@ -104,43 +103,22 @@ def from_payload(external_id: str, payload: dict[str, Any]) -> InboundMessage:
 _CHANNEL = (select(Channel, exists().where(CampaignChannel.channel_id == Channel.id,
                                            Campaign.id == CampaignChannel.campaign_id, Campaign.active).label("serves"))
             .where(Channel.id == bindparam("channel_id"), Channel.kind == bindparam("kind"), Channel.active))
-_WATCHED = (Channel, Campaign, CampaignChannel)
 _DELIVERIES = InboundDelivery.__table__
 _INSERTS = {dialect: module.insert(_DELIVERIES).on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
             .returning(_DELIVERIES.c.id, _DELIVERIES.c.external_id)
             for dialect, module in (("postgresql", postgresql), ("sqlite", sqlite))}
 
 
-# What accepting needs to know of a channel, kept a moment per process: under load the same few
-# channels receive every message, and reading one cost as much as storing the message. Only a
-# channel found active and serving a campaign is kept; any change to a channel, campaign or link
-# made in this process forgets them all, other processes see it within CHANNEL_CACHE_SECONDS.
-CHANNEL_CACHE_SECONDS = 1.0
-_channels: dict[tuple[int, str], tuple[float, Channel]] = {}
-
-
-def forget_channels() -> None:
-    _channels.clear()
-
-
-@event.listens_for(Session, "after_flush")
-def _forget_on_flush(session: Session, _context: Any) -> None:
-    if _channels and any(isinstance(obj, _WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
-        forget_channels()
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _forget_on_bulk_change(state: Any) -> None:
-    if _channels and (state.is_update or state.is_delete) and any(
-            mapper.class_ in _WATCHED for mapper in state.all_mappers):
-        forget_channels()
+# What accepting needs to know of a channel, kept a moment per process (``kit.snapshots``): only a
+# channel found active and serving a campaign is kept, so a refusal is always current.
+_channels: Snapshots[Channel] = Snapshots(Channel, Campaign, CampaignChannel)
 
 
 async def _channel(session: AsyncSession, channel_id: int, kind: ChannelKind) -> Channel:
     key = (channel_id, kind.value)
     cached = _channels.get(key)
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
+    if cached is not None:
+        return cached
     found = (await session.execute(_CHANNEL, {"channel_id": channel_id, "kind": kind})).first()
     if found is None:
         raise NotFound("Channel not found or inactive", field="channel_id")
@@ -148,8 +126,7 @@ async def _channel(session: AsyncSession, channel_id: int, kind: ChannelKind) ->
     if not serves_campaign:
         raise Conflict("This channel serves no active campaign; link it to one", field="channel_id")
     session.expunge(channel)
-    _channels[key] = (time.monotonic() + CHANNEL_CACHE_SECONDS, channel)
-    return channel
+    return _channels.put(key, channel)
 
 
 async def accept(ctx: JobContext, channel_id: int, kind: ChannelKind, check: Check) -> list[AcceptedDelivery]:

@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from atiende.campaigns.models import Campaign, CampaignChannel
-from atiende.catalog.models import FunnelStage, Schedule
+from atiende.catalog.models import FunnelStage
 from atiende.catalog.schedule_rules import is_open
+from atiende.catalog.schedule_snapshots import schedule_of
 from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import InboundContact, InboundMessage
 from atiende.conversations import hours, survey
@@ -157,7 +158,7 @@ async def _react(session: AsyncSession, ctx: JobContext, campaign: Campaign, con
     elif conversation.status == ConversationStatus.survey:
         await survey.handle_answer(session, ctx, campaign, conversation, message, now)
     elif conversation.status == ConversationStatus.queued:
-        schedule = await session.get(Schedule, campaign.schedule_id)  # once per transaction (identity map)
+        schedule = await schedule_of(session, campaign.schedule_id)
         if schedule is not None and not is_open(schedule, now):
             await hours.out_of_hours(session, ctx, campaign, conversation, now)
         if conversation.status == ConversationStatus.queued:

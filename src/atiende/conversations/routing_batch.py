@@ -24,8 +24,9 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.campaigns.models import Campaign
-from atiende.catalog.models import FunnelStage, Schedule
+from atiende.catalog.models import FunnelStage
 from atiende.catalog.schedule_rules import is_open
+from atiende.catalog.schedule_snapshots import schedule_of
 from atiende.channels.models import Channel
 from atiende.channels.protocol import InboundMessage
 from atiende.conversations.closing import inactivity_key
@@ -69,7 +70,7 @@ class _Batch:
         for channel in {channel.id: channel for channel, _ in items}.values():
             campaign = self.campaigns[channel.id] = await active_campaign(session, channel)
             if campaign.id not in self.schedule_open:
-                schedule = await session.get(Schedule, campaign.schedule_id)
+                schedule = await schedule_of(session, campaign.schedule_id)
                 self.schedule_open[campaign.id] = schedule is None or is_open(schedule, self.now)
                 self.first_stage[campaign.id] = None if campaign.funnel_id is None else await session.scalar(
                     select(FunnelStage.id).where(FunnelStage.funnel_id == campaign.funnel_id)
