@@ -7,7 +7,7 @@ all app processes (and every open page or socket in them) see the same events.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -40,20 +40,28 @@ class BusEvent(BaseModel):
 class EventBus(Protocol):
     async def publish(self, event: BusEvent) -> None: ...
 
-    def subscribe(self, kinds: frozenset[str] | None = None) -> "Subscription": ...
+    def subscribe(self, kinds: frozenset[str] | None = None,
+                  accept: "Accept | None" = None) -> "Subscription": ...
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
 
 
+Accept = Callable[["BusEvent"], bool]
+
+
 class Subscription:
     """A listener's queue of events; iterate it, and close it when done. ``kinds``: only events of
-    these kinds (None: all)."""
+    these kinds (None: all); ``accept``: only events it approves. Filtering at delivery matters:
+    with fifty agents connected, waking every socket for every event cost more than the rest of
+    handling a message."""
 
-    def __init__(self, hub: "_LocalHub", maxsize: int = 1000, kinds: frozenset[str] | None = None) -> None:
+    def __init__(self, hub: "_LocalHub", maxsize: int = 1000, kinds: frozenset[str] | None = None,
+                 accept: Accept | None = None) -> None:
         self._hub = hub
         self.kinds = kinds
+        self.accept = accept
         self.queue: asyncio.Queue[BusEvent] = asyncio.Queue(maxsize=maxsize)
 
     def __aiter__(self) -> AsyncIterator[BusEvent]:
@@ -80,8 +88,8 @@ class _LocalHub:
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
 
-    def add(self, kinds: frozenset[str] | None = None) -> Subscription:
-        subscription = Subscription(self, kinds=kinds)
+    def add(self, kinds: frozenset[str] | None = None, accept: Accept | None = None) -> Subscription:
+        subscription = Subscription(self, kinds=kinds, accept=accept)
         self._subscriptions.add(subscription)
         return subscription
 
@@ -94,6 +102,8 @@ class _LocalHub:
     def deliver(self, event: BusEvent) -> None:
         for subscription in list(self._subscriptions):
             if subscription.kinds is not None and event.kind not in subscription.kinds:
+                continue
+            if subscription.accept is not None and not subscription.accept(event):
                 continue
             try:
                 subscription.queue.put_nowait(event)
@@ -108,8 +118,8 @@ class InProcessBus:
     async def publish(self, event: BusEvent) -> None:
         self._hub.deliver(event)
 
-    def subscribe(self, kinds: frozenset[str] | None = None) -> Subscription:
-        return self._hub.add(kinds)
+    def subscribe(self, kinds: frozenset[str] | None = None, accept: Accept | None = None) -> Subscription:
+        return self._hub.add(kinds, accept)
 
     async def start(self) -> None:
         return None
@@ -160,8 +170,8 @@ class RedisBus:
     async def publish(self, event: BusEvent) -> None:
         await self._redis.publish(self._channel, event.model_dump_json())
 
-    def subscribe(self, kinds: frozenset[str] | None = None) -> Subscription:
-        return self._hub.add(kinds)
+    def subscribe(self, kinds: frozenset[str] | None = None, accept: Accept | None = None) -> Subscription:
+        return self._hub.add(kinds, accept)
 
     async def stop(self) -> None:
         if self._reader is not None:

@@ -63,7 +63,7 @@ async def events_socket(websocket: WebSocket) -> None:
         return
     audience = Audience.of(caller)
     bus: EventBus = app.state.bus
-    subscription = bus.subscribe()
+    subscription = bus.subscribe(accept=audience.hears)
     await websocket.accept()
     reader = asyncio.create_task(_until_closed(websocket))
     try:
@@ -76,9 +76,7 @@ async def events_socket(websocket: WebSocket) -> None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await getter
                 return
-            event = getter.result()
-            if audience.hears(event):
-                await websocket.send_text(event.model_dump_json())
+            await websocket.send_text(getter.result().model_dump_json())
     except (WebSocketDisconnect, RuntimeError):
         return
     finally:

@@ -46,7 +46,7 @@ class LiveFeed:
         self.client: Client = ui.context.client
         self.wants = wants
         self.handle = handle
-        self.subscription: Subscription = event_bus().subscribe()
+        self.subscription: Subscription = event_bus().subscribe(accept=wants)  # other events never wake it
         self.task = background_tasks.create(self._run(), name=f"live feed {self.client.id}")
         self.client.on_delete(self.close)
 
@@ -59,12 +59,11 @@ class LiveFeed:
                     batch.append(self.subscription.queue.get_nowait())
                 except asyncio.QueueEmpty:
                     break
-            wanted = [event for event in batch if self.wants(event)]
-            if not wanted or self.client.is_deleted:
+            if self.client.is_deleted:
                 continue
             try:
                 with self.client:
-                    await self.handle(wanted)
+                    await self.handle(batch)
             except SessionExpired:
                 with self.client:
                     ui.navigate.to("/login")
