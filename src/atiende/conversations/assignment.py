@@ -120,9 +120,16 @@ async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaig
             batch = await _waiting_batch(session, campaign.id, after)
             if not batch:
                 break
-            last_agents = await _last_agents(session, campaign, batch)
+            # The last agents of as many contacts as there are free seats, in one query; a contact
+            # further down (those before it were pinned to busy exclusive agents) is looked up alone.
+            free = sum(max(0, s.capacity - s.load) for s in table.values() if s.eligible)
+            last_agents = await _last_agents(session, campaign, batch[:free])
+            looked_up = {c.contact_id for c in batch[:free]}
             for conversation in batch:
                 after = (conversation.queued_at or now, conversation.id)
+                if conversation.contact_id not in looked_up:
+                    last_agents.update(await _last_agents(session, campaign, [conversation]))
+                    looked_up.add(conversation.contact_id)
                 seat = choose(campaign, state, conversation, table, last_agents,
                               avoid=(keep_away or {}).get(conversation.id))
                 if seat is not None:
