@@ -20,7 +20,7 @@ import statistics
 import time
 from contextlib import ExitStack
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx

@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import websockets
 
 from sqlalchemy import select
@@ -28,6 +27,7 @@ from atiende.channels.api_channel import SIGNATURE_HEADER, sign
 from atiende.conversations.models import InboundDelivery
 from atiende.db import Database
 from benchmarks import servers, world
+from benchmarks.rawhttp import RawClient
 
 
 @dataclass
@@ -107,27 +107,26 @@ async def _drive(base_url: str, bench: world.World, *, rate: int, seconds: float
     accepted = 0
     answers: list[float] = []
     failures = 0
-    url = f"{base_url}{bench.inbound_path}"
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60.0)) as client:
+    client = RawClient(base_url)
+    try:
 
         async def post(index: int, measured: bool) -> None:
             nonlocal failures, accepted
             raw, signature = bodies[index]
             started = time.perf_counter()
             try:
-                response = await client.post(url, content=raw, headers={
+                status, answer = await client.post(bench.inbound_path, raw, {
                     "Content-Type": "application/json", SIGNATURE_HEADER: signature})
-            except httpx.HTTPError:
+            except (OSError, asyncio.IncompleteReadError, ValueError):
                 failures += 1
                 return
-            if response.status_code != 200:
+            if status != 200:
                 failures += 1
                 return
             accepted += 1
             if measured:
                 answers.append(time.perf_counter() - started)
-                sent_at[response.json()["delivery_id"]] = started
+                sent_at[json.loads(answer)["delivery_id"]] = started
 
         async def pace(first: int, total: int, measured: bool) -> tuple[list[asyncio.Task[None]], float]:
             tasks = []
@@ -147,6 +146,8 @@ async def _drive(base_url: str, bench: world.World, *, rate: int, seconds: float
         deadline = time.perf_counter() + grace
         while time.perf_counter() < deadline and len(arrivals) < accepted:  # one new conversation per message
             await asyncio.sleep(0.05)
+    finally:
+        await client.aclose()
     for listener in listeners:
         assert listener.task is not None
         listener.task.cancel()
