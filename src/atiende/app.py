@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from atiende.conversations.intake import InboundRouter
 
     inbound_router = InboundRouter(worker.context)
-    worker.passes.append(inbound_router.route_pending)
+    worker.passes.append(inbound_router.worker_pass)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -23,7 +23,7 @@ async def run_worker_forever(settings: Settings) -> None:
     async with httpx.AsyncClient(timeout=15.0) as http:
         worker = Worker(JobContext(database=database, clock=SystemClock(), bus=bus, settings=settings, http=http))
         router = InboundRouter(worker.context)
-        worker.passes.append(router.route_pending)
+        worker.passes.append(router.worker_pass)
         worker.start()
         router.listen()  # web processes in ATIENDE_INBOUND_ROUTING=worker mode announce deliveries
         try:

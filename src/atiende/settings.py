@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     inbound_routing: Literal["local", "worker"] = Field(
         default="local", description="Who routes accepted inbound messages: the process that accepted them "
         "(local), or only processes running the worker, woken over the bus (worker)")
+    inbound_retention_days: int = Field(default=30, ge=1, le=3650,
+                                        description="Days a routed inbound delivery is kept (its message stays)")
     sql_echo: bool = False
     # Channels (issue 5): base URLs are settings so tests and the demo point them at local fakes.
     whatsapp_graph_url: str = Field(default="https://graph.facebook.com",

@@ -176,3 +176,25 @@ async def test_what_a_crash_left_pending_is_routed_by_the_next_worker_pass(
     assert (await sc.detail(row.conversation_id))["status"] == "assigned"
     async with sc.database.session() as session:
         assert (await session.get(Conversation, row.conversation_id)) is not None
+
+
+async def test_old_routed_deliveries_are_pruned_and_a_late_redelivery_finds_its_message(
+        http: httpx.AsyncClient, factory: Factory, clock, app) -> None:  # type: ignore[no-untyped-def]
+    sc = await build(http, factory)
+    router: InboundRouter = app.state.inbound_router
+    old = await sc.write("Hola", contact="ivan", external_id="old-1")
+    clock.advance(days=app.state.settings.inbound_retention_days + 1)
+    await sc.travel(clock.now())
+    recent = await sc.write("Sigo esperando", contact="ivan", external_id="new-1")
+
+    assert await router.prune() == 1
+    async with sc.database.session() as session:
+        assert await session.get(InboundDelivery, old["delivery_id"]) is None
+        assert await session.get(InboundDelivery, recent["delivery_id"]) is not None
+    assert len(await sc.messages(old["conversation_id"])) == 2  # the messages stay
+
+    # The provider delivers the first message once more, long after: nothing new is stored.
+    again = await sc.write("Hola", contact="ivan", external_id="old-1")
+    assert again["duplicate"] is False  # its delivery was forgotten...
+    assert (again["message_id"], again["conversation_id"]) == (old["message_id"], old["conversation_id"])
+    assert len(await sc.messages(old["conversation_id"])) == 2  # ...but its message was not

@@ -27,12 +27,13 @@ crash is routed after the restart.
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, delete, exists, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +42,7 @@ from atiende.campaigns.models import Campaign, CampaignChannel
 from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import Attachment, InboundContact, InboundMessage
 from atiende.conversations.fields import normalise_phone
-from atiende.conversations.models import DeliveryState, InboundDelivery
+from atiende.conversations.models import DeliveryState, Direction, InboundDelivery, Message
 from atiende.conversations.routing_batch import route_many
 from atiende.errors import AtiendeError, Conflict, Invalid, NotFound
 from atiende.jobs import JobContext, backoff
@@ -52,6 +53,8 @@ log = logging.getLogger(__name__)
 BATCH = 100  # deliveries routed per transaction, at most
 MAX_ATTEMPTS = 5  # then the delivery is failed and kept for an operator
 ANNOUNCE_EVERY = 0.002  # seconds: a web process tells the workers at most this often under load
+PRUNE_EVERY = 3600.0  # seconds between two prunings by one worker
+PRUNE_CHUNK = 5000
 
 
 class InboundPending(BusEvent):
@@ -172,6 +175,7 @@ class InboundRouter:
         self._task: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._announcing = False
+        self._pruned_at: float | None = None
 
     async def route_pending(self) -> None:
         """Route everything accepted before this call; return once that is done."""
@@ -179,6 +183,30 @@ class InboundRouter:
         self._waiters.append(waiter)
         self.kick()
         await asyncio.shield(waiter)
+
+    async def worker_pass(self) -> None:
+        """What every pass of a worker does: route what waits; about once an hour, prune."""
+        await self.route_pending()
+        if self._pruned_at is None or time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = time.monotonic()
+            await self.prune()
+
+    async def prune(self) -> int:
+        """Delete routed deliveries older than ``ATIENDE_INBOUND_RETENTION_DAYS``. Their messages
+        stay; a redelivery that late is accepted again and the router finds its message stored.
+        Pending and failed ones are kept for an operator. Returns how many."""
+        cutoff = self.ctx.clock.now() - timedelta(days=self.ctx.settings.inbound_retention_days)
+        pruned = 0
+        while True:
+            async with self.ctx.database.session() as session:
+                old = (select(InboundDelivery.id).where(InboundDelivery.state == DeliveryState.routed,
+                                                        InboundDelivery.received_at < cutoff)
+                       .limit(PRUNE_CHUNK).scalar_subquery())
+                result = await session.execute(delete(InboundDelivery).where(InboundDelivery.id.in_(old)))
+            count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            pruned += count
+            if count < PRUNE_CHUNK:
+                return pruned
 
     def kick(self) -> None:
         """Ask for a drain without waiting for it."""
@@ -270,13 +298,22 @@ class InboundRouter:
             select(Channel).where(Channel.id.in_({row.channel_id for row in rows})))).all()}
         if missing := {row.channel_id for row in rows} - set(channels):
             raise Conflict(f"The channel {min(missing)} was deleted")
-        items = [(channels[row.channel_id], from_payload(row.external_id, row.payload)) for row in rows]
-        for row, received in zip(rows, await route_many(session, self.ctx, items), strict=True):
+        # A redelivery that came after its first delivery was pruned: the message is stored already.
+        stored = {(channel_id, external_id): (message_id, conversation_id)
+                  for channel_id, external_id, message_id, conversation_id in (await session.execute(
+                      select(Message.channel_id, Message.external_id, Message.id, Message.conversation_id).where(
+                          Message.direction == Direction.inbound,
+                          tuple_(Message.channel_id, Message.external_id).in_(
+                              [(row.channel_id, row.external_id) for row in rows])))).all()}
+        fresh = [row for row in rows if (row.channel_id, row.external_id) not in stored]
+        items = [(channels[row.channel_id], from_payload(row.external_id, row.payload)) for row in fresh]
+        made = {row.id: (received.message.id, received.conversation.id)
+                for row, received in zip(fresh, await route_many(session, self.ctx, items), strict=True)}
+        for row in rows:
             row.state = DeliveryState.routed
             row.attempts += 1
             row.last_error = None
-            row.message_id = received.message.id
-            row.conversation_id = received.conversation.id
+            row.message_id, row.conversation_id = made.get(row.id) or stored[(row.channel_id, row.external_id)]
 
     async def _retry_one(self, delivery_id: int, *, first_error: Exception | None = None) -> None:
         """One delivery in its own transaction (after its batch failed): a race with another
