@@ -31,7 +31,8 @@ def test_statements_of_one_inbound_message_are_counted(tmp_path: Path) -> None:
     result = statements.run(tmp_path, **run.QUICK["statements"])
 
     assert result.messages == run.QUICK["statements"]["messages"] // 2  # half one at a time, half batched
-    assert result.one_at_a_time.statements_per_message > result.accept.statements_per_message >= 2
+    # The webhook: one INSERT (the channel is read once a second at most); routing costs far more.
+    assert result.one_at_a_time.statements_per_message > result.accept.statements_per_message >= 1
     assert result.accept.transactions_per_message == 1  # the webhook commits once
     assert result.batched.statements_per_message > 0
     assert result.one_at_a_time.top
