@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.workspace import seed
-from tests.workspace.harness import Center, Customers, Login, choose, go_online
+from tests.workspace.harness import Center, Customers, Login, choose, click_until_shown, go_online
 
 pytestmark = pytest.mark.browser
 
@@ -106,8 +106,8 @@ async def test_the_supervisor_transfers_closes_and_reads_conversations(
     await sofia.get_by_test_id("confirm-transfer").click()
     await expect(row.get_by_test_id("active-agent")).to_have_text(other)
 
-    await row.get_by_test_id(f"read-{sent['conversation_id']}").click()
     reader = sofia.get_by_test_id("reader")
+    await click_until_shown(row.get_by_test_id(f"read-{sent['conversation_id']}"), reader)
     await expect(reader).to_contain_text("Quiero cambiar mi plan")
     await expect(reader).to_contain_text("Solo lectura")
     await expect(reader).to_contain_text("+573007778899")

@@ -155,6 +155,20 @@ async def choose(page: Page, testid: str, option: str) -> None:
     await choose_in(page.get_by_test_id(testid), page, option)
 
 
+async def click_until_shown(button: Locator, shown: Locator, attempts: int = 3) -> None:
+    """Click ``button`` until ``shown`` appears: a live page may redraw the row under the pointer
+    (an event arrived), and a click on the element being replaced is lost."""
+    for _ in range(attempts - 1):
+        await button.click()
+        try:
+            await shown.wait_for(timeout=3_000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    await button.click()
+    await shown.wait_for()
+
+
 async def choose_in(select: Locator, page: Page, option: str) -> None:
     wanted = page.get_by_role("option", name=option, exact=True)
     for _ in range(3):
