@@ -141,7 +141,7 @@ async def receive(session: AsyncSession, ctx: JobContext, channel: Channel, inbo
     conversation.last_inbound_at = now
     emit(session, ctx.bus, MessageReceived(
         client_id=conversation.client_id, campaign_id=campaign.id, conversation_id=conversation.id,
-        status=conversation.status, membership_ids=_assignee(conversation), message_id=message.id,
+        status=conversation.status, membership_ids=assignee(conversation), message_id=message.id,
         text=message.text, at=now))
     if created:
         emit(session, ctx.bus, ConversationQueued(client_id=conversation.client_id, campaign_id=campaign.id,
@@ -181,7 +181,8 @@ def dispatch_after_commit(session: AsyncSession, ctx: JobContext, campaign_id: i
     registered[1].add(campaign_id)
 
 
-def _assignee(conversation: Conversation) -> tuple[int, ...]:
+def assignee(conversation: Conversation) -> tuple[int, ...]:
+    """Who an event about the conversation concerns: the agent serving it, if any."""
     return (conversation.assigned_membership_id,) if conversation.assigned_membership_id else ()
 
 

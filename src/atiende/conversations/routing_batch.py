@@ -35,7 +35,7 @@ from atiende.conversations.models import (
     Contact, ContactIdentity, Conversation, ConversationStatus, Direction, Message, SenderKind,
 )
 from atiende.conversations.routing import (
-    Received, active_campaign, dispatch_after_commit, new_conversation, receive,
+    Received, active_campaign, assignee, dispatch_after_commit, new_conversation, receive,
 )
 from atiende.jobs import JobContext, JobStatus, ScheduledJob
 
@@ -169,7 +169,7 @@ class _Batch:
             conversation, message = item.conversation, item.message
             emit(self.session, self.ctx.bus, MessageReceived(
                 client_id=conversation.client_id, campaign_id=item.campaign.id, conversation_id=conversation.id,
-                status=conversation.status, membership_ids=_assignee(conversation), message_id=message.id,
+                status=conversation.status, membership_ids=assignee(conversation), message_id=message.id,
                 text=message.text, at=self.now))
             if item.created:
                 emit(self.session, self.ctx.bus, ConversationQueued(
@@ -184,10 +184,6 @@ class _Batch:
             await self.session.execute(delete(ScheduledJob).where(ScheduledJob.key.in_(timers),
                                                                   ScheduledJob.status == JobStatus.pending))
         self.pending = []
-
-
-def _assignee(conversation: Conversation) -> tuple[int, ...]:
-    return (conversation.assigned_membership_id,) if conversation.assigned_membership_id else ()
 
 
 async def route_many(session: AsyncSession, ctx: JobContext,
