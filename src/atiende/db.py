@@ -5,7 +5,8 @@ must only happen once data is durable (publishing events, enqueueing jobs) is re
 with :func:`on_commit` and run by :func:`session_scope` after the commit succeeds.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -61,6 +64,16 @@ async def run_after_commit(session: AsyncSession) -> None:
     actions: list[AfterCommit] = session.info.pop("after_commit", [])
     for action in actions:
         await action()
+
+
+async def run_logging_failures(actions: Sequence[AfterCommit], what: str) -> None:
+    """Run after-commit work whose caller has answered already: a failing action is logged (as
+    ``what``) and the next one still runs; what was committed stands."""
+    for action in actions:
+        try:
+            await action()
+        except Exception:
+            log.exception(what)
 
 
 def is_sqlite(url: str) -> bool:

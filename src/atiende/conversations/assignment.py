@@ -77,9 +77,8 @@ async def lock_campaign(session: AsyncSession, campaign_id: int) -> DispatchStat
     return state
 
 
-async def lock_campaigns(session: AsyncSession, campaign_ids: Sequence[int]) -> None:
-    for campaign_id in sorted(set(campaign_ids)):
-        await lock_campaign(session, campaign_id)
+async def lock_campaigns(session: AsyncSession, campaign_ids: Sequence[int]) -> dict[int, DispatchState]:
+    return {campaign_id: await lock_campaign(session, campaign_id) for campaign_id in sorted(set(campaign_ids))}
 
 
 async def seats(session: AsyncSession, campaign: Campaign) -> dict[int, Seat]:
@@ -105,13 +104,15 @@ async def campaign_is_open(session: AsyncSession, campaign: Campaign, now: datet
 
 
 async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaign, now: datetime, *,
-                         keep_away: dict[int, int] | None = None, announce: bool = False) -> list[Conversation]:
+                         keep_away: dict[int, int] | None = None, announce: bool = False,
+                         locked: DispatchState | None = None) -> list[Conversation]:
     """Assign waiting conversations in arrival order while an eligible agent has room.
 
     ``keep_away`` maps conversation ids to an agent who must not get them back in this pass (a
-    mass transfer back to the queue). Returns the conversations assigned.
+    mass transfer back to the queue); ``locked``: the campaign's dispatch row, when the caller took
+    the lock already in this transaction. Returns the conversations assigned.
     """
-    state = await lock_campaign(session, campaign.id)
+    state = locked if locked is not None else await lock_campaign(session, campaign.id)
     assigned: list[Conversation] = []
     if await campaign_is_open(session, campaign, now):
         table = await seats(session, campaign)

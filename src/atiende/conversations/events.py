@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.bus import BusEvent, EventBus
+from atiende.conversations.models import Conversation
 from atiende.db import on_commit
 
 
@@ -91,6 +92,11 @@ class PresenceChanged(BusEvent):
     membership_ids: tuple[int, ...] = ()
 
 
+def assignee(conversation: Conversation) -> tuple[int, ...]:
+    """Who an event about the conversation concerns: the agent serving it, if any."""
+    return (conversation.assigned_membership_id,) if conversation.assigned_membership_id else ()
+
+
 def emit(session: AsyncSession, bus: EventBus, event: BusEvent) -> None:
     """Publish ``event`` once this session commits (dropped on rollback), in emission order."""
     pending: list[BusEvent] | None = session.info.get("pending_events")
@@ -103,7 +109,6 @@ def emit(session: AsyncSession, bus: EventBus, event: BusEvent) -> None:
 def _publisher(session: AsyncSession, bus: EventBus, pending: list[BusEvent]) -> Callable[[], Awaitable[None]]:
     async def publish_all() -> None:
         session.info.pop("pending_events", None)
-        for event in pending:
-            await bus.publish(event)
+        await bus.publish_all(pending)
 
     return publish_all

@@ -24,7 +24,7 @@ from atiende.catalog.schedule_rules import is_open, next_change
 from atiende.catalog.schedule_snapshots import schedule_of
 from atiende.conversations import assignment
 from atiende.conversations.closing import close_unserved
-from atiende.conversations.models import CloseReason, Conversation, ConversationStatus, SenderKind
+from atiende.conversations.models import CloseReason, Conversation, ConversationStatus, DispatchState, SenderKind
 from atiende.conversations.outbound import post_message
 from atiende.jobs import JobContext, JobStatus, ScheduledJob, enqueue, job
 
@@ -73,8 +73,16 @@ async def _dispatch_once(ctx: JobContext, campaign_id: int) -> None:
             raiseload(Campaign.channel_links), raiseload(Campaign.field_links)])
         if campaign is None:
             return
-        await assignment.assign_waiting(session, ctx.bus, campaign, ctx.clock.now(), announce=True)
-        await ensure_hours_job(session, campaign, ctx.clock.now())
+        await dispatch_within(session, ctx, campaign)
+
+
+async def dispatch_within(session: AsyncSession, ctx: JobContext, campaign: Campaign, *,
+                          locked: DispatchState | None = None) -> None:
+    """``dispatch``'s pass inside the caller's transaction (``locked``: the caller holds the
+    campaign's dispatch row, taken before any conversation row)."""
+    now = ctx.clock.now()
+    await assignment.assign_waiting(session, ctx.bus, campaign, now, announce=True, locked=locked)
+    await ensure_hours_job(session, campaign, now)
 
 
 async def ensure_hours_job(session: AsyncSession, campaign: Campaign, now: datetime) -> None:

@@ -44,6 +44,7 @@ from atiende.channels.protocol import Attachment, InboundContact, InboundMessage
 from atiende.conversations.fields import normalise_phone
 from atiende.conversations.models import DeliveryState, Direction, InboundDelivery, Message
 from atiende.conversations.routing_batch import route_many
+from atiende.db import run_logging_failures
 from atiende.errors import AtiendeError, Conflict, Invalid, NotFound
 from atiende.jobs import JobContext, backoff
 from atiende.kit.snapshots import Snapshots
@@ -359,9 +360,5 @@ class InboundRouter:
 
 
 async def _after_commit(session: AsyncSession) -> None:
-    for action in session.info.pop("after_commit", []):
-        try:
-            await action()
-        except Exception:
-            log.exception("after-commit work of routed deliveries failed")
+    await run_logging_failures(session.info.pop("after_commit", []), "after-commit work of routed deliveries failed")
 

@@ -17,7 +17,7 @@ from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import (
     Attachment, PermanentSendError, StatusUpdate, adapter_for,
 )
-from atiende.conversations.events import MessageSent, MessageStatusChanged, emit
+from atiende.conversations.events import MessageSent, MessageStatusChanged, assignee, emit
 from atiende.conversations.models import (
     DELIVERY_RANK, Conversation, DeliveryStatus, Direction, Message, SenderKind,
 )
@@ -47,13 +47,9 @@ async def post_message(session: AsyncSession, ctx: JobContext, conversation: Con
     _wake_worker_after_commit(session, ctx)
     emit(session, ctx.bus, MessageSent(
         client_id=conversation.client_id, campaign_id=conversation.campaign_id, conversation_id=conversation.id,
-        status=conversation.status, membership_ids=_concerned(conversation), message_id=message.id,
+        status=conversation.status, membership_ids=assignee(conversation), message_id=message.id,
         sender=sender, author_membership_id=message.author_membership_id, text=text, at=now))
     return message
-
-
-def _concerned(conversation: Conversation) -> tuple[int, ...]:
-    return (conversation.assigned_membership_id,) if conversation.assigned_membership_id else ()
 
 
 def _wake_worker_after_commit(session: AsyncSession, ctx: JobContext) -> None:
@@ -132,7 +128,7 @@ def _advance(session: AsyncSession, bus: EventBus, conversation: Conversation, m
         message.read_at = message.read_at or at
     emit(session, bus, MessageStatusChanged(
         client_id=conversation.client_id, campaign_id=conversation.campaign_id, conversation_id=conversation.id,
-        status=conversation.status, membership_ids=_concerned(conversation), message_id=message.id,
+        status=conversation.status, membership_ids=assignee(conversation), message_id=message.id,
         delivery_status=status, reason=message.failure_reason))
     return True
 

@@ -7,7 +7,6 @@ what must happen at once (survey answer, out-of-hours action). Assignment and ev
 are returned as after-commit work, which the webhook runs after answering.
 """
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,16 +24,14 @@ from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import InboundContact, InboundMessage
 from atiende.conversations import hours, survey
 from atiende.conversations.closing import inactivity_key
-from atiende.conversations.events import ConversationQueued, MessageReceived, emit
+from atiende.conversations.events import ConversationQueued, MessageReceived, assignee, emit
 from atiende.conversations.fields import normalise_phone
 from atiende.conversations.models import (
     Contact, ContactIdentity, Conversation, ConversationStatus, Direction, Message, SenderKind,
 )
-from atiende.db import AfterCommit, on_commit
+from atiende.db import AfterCommit, on_commit, run_logging_failures
 from atiende.errors import Conflict, Invalid, NotFound
 from atiende.jobs import JobContext, cancel
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,11 +48,7 @@ class Ingested:
 
     async def after_commit(self) -> None:
         """Publish events, assign: run once the webhook has answered (errors are logged)."""
-        for action in self.actions:
-            try:
-                await action()
-            except Exception:
-                log.exception("after-commit work of an inbound message failed")
+        await run_logging_failures(self.actions, "after-commit work of an inbound message failed")
 
 
 Check = Callable[[Channel], Sequence[InboundMessage]]
@@ -181,9 +174,15 @@ def dispatch_after_commit(session: AsyncSession, ctx: JobContext, campaign_id: i
     registered[1].add(campaign_id)
 
 
-def assignee(conversation: Conversation) -> tuple[int, ...]:
-    """Who an event about the conversation concerns: the agent serving it, if any."""
-    return (conversation.assigned_membership_id,) if conversation.assigned_membership_id else ()
+def take_dispatches(session: AsyncSession) -> list[int]:
+    """The campaigns whose dispatch pass this transaction registered, oldest id first; the caller
+    runs the passes itself before committing, so none is left for after the commit."""
+    registered = session.info.get("dispatch_campaigns")
+    if registered is None or registered[0] is not session.info.get("after_commit"):
+        return []
+    campaigns = sorted(registered[1])
+    registered[1].clear()
+    return campaigns
 
 
 async def open_conversation(session: AsyncSession, campaign: Campaign, channel: Channel, contact: Contact,
@@ -226,13 +225,23 @@ async def find_or_create_contact(session: AsyncSession, channel: Channel, who: I
         if contact is not None:
             session.add(ContactIdentity(contact_id=contact.id, channel_id=channel.id, external_id=who.external_id))
     if contact is None:
-        contact = Contact(client_id=channel.client_id, name=who.name or "", phone=phone, created_at=now,
-                          identities=[ContactIdentity(channel_id=channel.id, external_id=who.external_id)])
+        contact = new_contact(channel, who.external_id, who.name, phone, now)
         session.add(contact)
         await session.flush()
         return contact
-    if who.name and who.name != contact.name:
-        contact.name = who.name
+    learn(contact, who.name, phone)
+    return contact
+
+
+def new_contact(channel: Channel, external_id: str, name: str | None, phone: str | None, now: datetime) -> Contact:
+    """A person the client never heard from, known to ``channel`` as ``external_id``."""
+    return Contact(client_id=channel.client_id, name=name or "", phone=phone, created_at=now,
+                   identities=[ContactIdentity(channel_id=channel.id, external_id=external_id)])
+
+
+def learn(contact: Contact, name: str | None, phone: str | None) -> None:
+    """What a known contact's message teaches: the name they now give, a phone we lacked."""
+    if name and name != contact.name:
+        contact.name = name
     if phone and not contact.phone:
         contact.phone = phone
-    return contact

@@ -6,9 +6,13 @@ milliseconds of Python (benchmarks/README.md). The router hands its whole batch 
   phone), the campaigns' open conversations of those contacts too (locked ``FOR UPDATE``);
 - new contacts, conversations and messages are only added to the session, and one flush inserts
   each table's rows in one multi-row statement;
-- then, per message and in arrival order, the same events and reactions as ``routing.receive``:
-  one dispatch pass per campaign after commit, one delete for the inactivity timers of the
-  conversations an agent holds.
+- then, per message and in arrival order, the same events and reactions as ``routing.receive``,
+  and one delete for the inactivity timers of the conversations an agent holds;
+- last, the dispatch pass of each campaign that has a conversation waiting, in the same
+  transaction: the batch takes its campaigns' dispatch locks before any conversation row (the
+  engine's lock order), so what it queued is assigned by the same commit. A pass after commit
+  would cost a second transaction and a second trip through the bus before the agent hears of it
+  (benchmarks/README.md, latency).
 
 A message whose conversation is in a state with its own rules (a survey waiting for answers) or
 that arrives while its campaign's schedule is closed takes the one-at-a-time path,
@@ -29,13 +33,15 @@ from atiende.catalog.schedule_rules import is_open
 from atiende.catalog.schedule_snapshots import schedule_of
 from atiende.channels.models import Channel
 from atiende.channels.protocol import InboundMessage
+from atiende.conversations import hours
+from atiende.conversations.assignment import lock_campaigns
 from atiende.conversations.closing import inactivity_key
-from atiende.conversations.events import ConversationQueued, MessageReceived, emit
+from atiende.conversations.events import ConversationQueued, MessageReceived, assignee, emit
 from atiende.conversations.models import (
-    Contact, ContactIdentity, Conversation, ConversationStatus, Direction, Message, SenderKind,
+    Contact, ContactIdentity, Conversation, ConversationStatus, Direction, DispatchState, Message, SenderKind,
 )
 from atiende.conversations.routing import (
-    Received, active_campaign, assignee, dispatch_after_commit, new_conversation, receive,
+    Received, active_campaign, dispatch_after_commit, learn, new_contact, new_conversation, receive, take_dispatches,
 )
 from atiende.jobs import JobContext, JobStatus, ScheduledJob
 
@@ -60,6 +66,7 @@ class _Batch:
         self.by_phone: dict[tuple[int, str], Contact] = {}  # (client id, E.164) → oldest contact
         self.open: dict[tuple[int, int], Conversation] = {}  # (campaign id, id(contact)) → open conversation
         self.campaigns: dict[int, Campaign] = {}  # channel id → active campaign
+        self.locks: dict[int, DispatchState] = {}  # campaign id → its dispatch row, locked
         self.schedule_open: dict[int, bool] = {}  # campaign id → open now
         self.first_stage: dict[int, int | None] = {}  # campaign id → first funnel stage
         self.pending: list[_Pending] = []
@@ -75,6 +82,7 @@ class _Batch:
                 self.first_stage[campaign.id] = None if campaign.funnel_id is None else await session.scalar(
                     select(FunnelStage.id).where(FunnelStage.funnel_id == campaign.funnel_id)
                     .order_by(FunnelStage.position, FunnelStage.id).limit(1))
+        self.locks = await lock_campaigns(session, [campaign.id for campaign in self.campaigns.values()])
         keys = {(channel.id, inbound.contact.external_id) for channel, inbound in items}
         rows = await session.execute(
             select(ContactIdentity.channel_id, ContactIdentity.external_id, Contact)
@@ -110,14 +118,10 @@ class _Batch:
             if contact is not None:
                 contact.identities.append(ContactIdentity(channel_id=channel.id, external_id=who.external_id))
         if contact is None:
-            contact = Contact(client_id=channel.client_id, name=who.name or "", phone=who.phone, created_at=self.now,
-                              identities=[ContactIdentity(channel_id=channel.id, external_id=who.external_id)])
+            contact = new_contact(channel, who.external_id, who.name, who.phone, self.now)
             self.session.add(contact)
         else:
-            if who.name and who.name != contact.name:
-                contact.name = who.name
-            if who.phone and not contact.phone:
-                contact.phone = who.phone
+            learn(contact, who.name, who.phone)
         self.remember(channel, who.external_id, contact)
         return contact
 
@@ -185,6 +189,12 @@ class _Batch:
                                                                   ScheduledJob.status == JobStatus.pending))
         self.pending = []
 
+    async def assign(self) -> None:
+        """The dispatch passes the batch asked for, in the batch's transaction (see the module's note)."""
+        by_id = {campaign.id: campaign for campaign in self.campaigns.values()}
+        for campaign_id in take_dispatches(self.session):
+            await hours.dispatch_within(self.session, self.ctx, by_id[campaign_id], locked=self.locks[campaign_id])
+
 
 async def route_many(session: AsyncSession, ctx: JobContext,
                      items: Sequence[tuple[Channel, InboundMessage]]) -> list[Received]:
@@ -194,4 +204,5 @@ async def route_many(session: AsyncSession, ctx: JobContext,
     for index, (channel, inbound) in enumerate(items):
         await batch.add(index, channel, inbound)
     await batch.settle()
+    await batch.assign()
     return [batch.results[index] for index in range(len(items))]
