@@ -130,3 +130,25 @@ async def test_the_socket_refuses_a_missing_or_bad_token(server: str, factory: F
         with pytest.raises(InvalidStatus) as refused:
             await connect(url)
         assert refused.value.response.status_code == 403
+
+
+async def test_sockets_share_one_subscription_released_with_the_last_socket(server: str, app, http: httpx.AsyncClient,  # type: ignore[no-untyped-def]
+                                                                            factory: Factory, bus: InProcessBus) -> None:
+    sc: Scenario = await build(http, factory)
+    [ana] = await sc.hire(1, capacity=2)
+    first, second = await listen(server, ana), await listen(server, sc.supervisor)
+    assert len(bus._hub._subscriptions) == 1
+    for ws in (first, second):
+        await ws.close()
+    for _ in range(500):  # the server notices the close within milliseconds
+        if not bus._hub._subscriptions:
+            break
+        await asyncio.sleep(0.01)
+    assert not bus._hub._subscriptions
+    again = await listen(server, ana)  # a new socket subscribes anew and hears its events
+    try:
+        conversation_id = (await sc.write("Hola otra vez"))["conversation_id"]
+        frames = await frames_until(again, {"kind": "conversation.assigned"})
+        assert frames[-1]["conversation_id"] == conversation_id
+    finally:
+        await again.close()
