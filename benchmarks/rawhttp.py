@@ -18,15 +18,16 @@ class RawClient:
         self._open = 0
         self._freed = asyncio.Condition()
 
-    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _connection(self) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter], bool]:
+        """A connection, and whether it was used before (the server may have closed it meanwhile)."""
         async with self._freed:
             while not self._idle and self._open >= self.max_connections:
                 await self._freed.wait()
             if self._idle:
-                return self._idle.pop()
+                return self._idle.pop(), True
             self._open += 1
         try:
-            return await asyncio.open_connection(self.host, self.port)
+            return await asyncio.open_connection(self.host, self.port), False
         except OSError:
             async with self._freed:
                 self._open -= 1
@@ -42,26 +43,39 @@ class RawClient:
             self._freed.notify()
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        """(status, body). Raises OSError or asyncio.IncompleteReadError when the server hangs up."""
+        """(status, body). Raises OSError or asyncio.IncompleteReadError when the server hangs up.
+
+        Like any keep-alive client, a request that meets a reused connection the server closed
+        while it was idle (uvicorn closes them after 5 s), before any answer byte, is sent again on
+        a new one (the inbound webhook is idempotent by ``external_id``)."""
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         request = (f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(body)}\r\n{head}\r\n"
                    .encode() + body)
-        connection = await self._connection()
-        reader, writer = connection
-        try:
-            writer.write(request)
-            head_bytes = await reader.readuntil(b"\r\n\r\n")
-            lines = head_bytes.decode("latin-1").split("\r\n")
-            status = int(lines[0].split(" ", 2)[1])
-            length = next((int(line.split(":", 1)[1]) for line in lines[1:]
-                           if line.lower().startswith("content-length:")), 0)
-            answer = await reader.readexactly(length)
-        except BaseException:
-            writer.close()
-            await self._release(None)
-            raise
-        await self._release(connection)
-        return status, answer
+        while True:
+            connection, reused = await self._connection()
+            reader, writer = connection
+            answered = False
+            try:
+                writer.write(request)
+                head_bytes = await reader.readuntil(b"\r\n\r\n")
+                answered = True
+                lines = head_bytes.decode("latin-1").split("\r\n")
+                status = int(lines[0].split(" ", 2)[1])
+                length = next((int(line.split(":", 1)[1]) for line in lines[1:]
+                               if line.lower().startswith("content-length:")), 0)
+                answer = await reader.readexactly(length)
+            except (OSError, asyncio.IncompleteReadError):
+                writer.close()
+                await self._release(None)
+                if reused and not answered:
+                    continue
+                raise
+            except BaseException:
+                writer.close()
+                await self._release(None)
+                raise
+            await self._release(connection)
+            return status, answer
 
     async def aclose(self) -> None:
         for _, writer in self._idle:

@@ -35,9 +35,11 @@ def _serve(settings: Settings) -> None:
     import uvicorn
 
     from atiende.app import create_app
+    from atiende.kit.collector import settle_long_lived
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
-                proxy_headers=True)
+    application = create_app(settings)
+    settle_long_lived()
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info", proxy_headers=True)
 
 
 @app.command()

@@ -8,6 +8,7 @@ from atiende.bus import make_bus
 from atiende.clock import SystemClock
 from atiende.db import Database
 from atiende.jobs import JobContext, Worker
+from atiende.kit.collector import settle_long_lived
 from atiende.settings import Settings
 
 
@@ -26,6 +27,7 @@ async def run_worker_forever(settings: Settings) -> None:
         worker.passes.append(router.worker_pass)
         worker.start()
         router.listen()  # web processes in ATIENDE_INBOUND_ROUTING=worker mode announce deliveries
+        settle_long_lived()
         try:
             await asyncio.Event().wait()
         finally:
