@@ -82,20 +82,19 @@ async def lock_campaigns(session: AsyncSession, campaign_ids: Sequence[int]) -> 
 
 
 async def seats(session: AsyncSession, campaign: Campaign) -> dict[int, Seat]:
-    default_capacity = await session.scalar(
-        select(Client.default_agent_capacity).where(Client.id == campaign.client_id))
-    default_capacity = 1 if default_capacity is None else default_capacity
-    loads = dict((await session.execute(
-        select(Assignment.membership_id, func.count())
-        .where(Assignment.campaign_id == campaign.id, Assignment.ended_at.is_(None))
-        .group_by(Assignment.membership_id))).all())
+    """The campaign's agents with their capacity and current load, in one query."""
+    loads = (select(Assignment.membership_id, func.count().label("load"))
+             .where(Assignment.campaign_id == campaign.id, Assignment.ended_at.is_(None))
+             .group_by(Assignment.membership_id).subquery())
+    default_capacity = (select(Client.default_agent_capacity).where(Client.id == campaign.client_id)
+                        .scalar_subquery())
     rows = await session.execute(
-        select(CampaignAgent.membership_id, CampaignAgent.capacity, CampaignAgent.last_assigned_at,
-               Membership.presence, Membership.active)
+        select(CampaignAgent.membership_id, func.coalesce(CampaignAgent.capacity, default_capacity, 1),
+               func.coalesce(loads.c.load, 0), CampaignAgent.last_assigned_at, Membership.presence, Membership.active)
         .join(Membership, Membership.id == CampaignAgent.membership_id)
+        .outerjoin(loads, loads.c.membership_id == CampaignAgent.membership_id)
         .where(CampaignAgent.campaign_id == campaign.id))
-    return {m: Seat(m, cap if cap is not None else default_capacity, loads.get(m, 0), last, presence, active)
-            for m, cap, last, presence, active in rows}
+    return {m: Seat(m, capacity, load, last, presence, active) for m, capacity, load, last, presence, active in rows}
 
 
 async def campaign_is_open(session: AsyncSession, campaign: Campaign, now: datetime) -> bool:
@@ -121,6 +120,7 @@ async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaig
             batch = await _waiting_batch(session, campaign.id, after)
             if not batch:
                 break
+            last_batch = len(batch) < BATCH
             # The last agents of as many contacts as there are free seats, in one query; a contact
             # further down (those before it were pinned to busy exclusive agents) is looked up alone.
             free = sum(max(0, s.capacity - s.load) for s in table.values() if s.eligible)
@@ -138,6 +138,8 @@ async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaig
                     assigned.append(conversation)
                     if not any(s.eligible for s in table.values()):
                         break
+            if last_batch:  # nothing more waits
+                break
         if assigned:
             await _stamp_last_assigned(session, campaign.id, {c.assigned_membership_id for c in assigned}, now)
         await session.flush()
