@@ -146,3 +146,22 @@ def test_an_open_moment_has_a_band_or_is_not_a_holiday(schedule: Schedule, at: d
         assert not is_open(schedule, at)
     if not schedule.bands:
         assert not is_open(schedule, at) and next_change(schedule, at) is None
+
+
+def test_the_next_change_is_remembered_on_the_snapshot_until_it_comes() -> None:
+    from atiende.catalog.schedule_snapshots import ScheduleSnapshot, next_change_of
+
+    office = ScheduleSnapshot(id=1, timezone="America/Bogota", bands=tuple(Band(d, time(8), time(18)) for d in range(5)),
+                              holidays=())
+    monday_9 = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("America/Bogota"))
+    closing = next_change_of(office, monday_9)
+    assert closing == datetime(2026, 3, 2, 18, 0, tzinfo=ZoneInfo("America/Bogota"))
+    assert next_change_of(office, monday_9 + timedelta(hours=8)) == closing
+    assert office.memo["next_change"][0] == monday_9  # answered from memory, not walked again
+    after = closing + timedelta(minutes=1)
+    assert next_change_of(office, after) == next_change(office, after) == datetime(
+        2026, 3, 3, 8, 0, tzinfo=ZoneInfo("America/Bogota"))
+    assert next_change_of(office, monday_9) == closing  # earlier than what is remembered: walked again
+    always = ScheduleSnapshot(id=2, timezone="UTC", bands=tuple(Band(d, time(0), time(0)) for d in range(7)),
+                              holidays=())
+    assert next_change_of(always, monday_9) is None and next_change_of(always, after) is None

@@ -1,13 +1,14 @@
 """Schedules as the engine checks them on every message and every dispatch pass: read once a
 moment per process (``kit.snapshots``), as plain values, so a check costs no statement."""
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.catalog.models import Holiday, Schedule, TimeBand
-from atiende.catalog.schedule_rules import Band
+from atiende.catalog.schedule_rules import Band, next_change
 from atiende.kit.snapshots import Snapshots
 
 
@@ -22,6 +23,7 @@ class ScheduleSnapshot:
     timezone: str
     bands: tuple[Band, ...]
     holidays: tuple[Day, ...]
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 _schedules: Snapshots[ScheduleSnapshot] = Snapshots(Schedule, TimeBand, Holiday)
@@ -41,3 +43,18 @@ async def schedule_of(session: AsyncSession, schedule_id: int | None) -> Schedul
         id=schedule.id, timezone=schedule.timezone,
         bands=tuple(Band(b.weekday, b.start, b.end, b.overnight) for b in schedule.bands),
         holidays=tuple(Day(h.day) for h in schedule.holidays)))
+
+
+def next_change_of(schedule: ScheduleSnapshot, now: datetime) -> datetime | None:
+    """``schedule_rules.next_change``, remembered on the snapshot. Between an instant and the next
+    change found from it, openness does not change, so that change is also the next one from any
+    later instant before it. Proving that a 24/7 schedule never changes walks 400 days (3 ms);
+    every dispatch pass asks."""
+    remembered = schedule.memo.get("next_change")
+    if remembered is not None:
+        since, due = remembered
+        if since <= now and (due is None or now < due):
+            return due
+    due = next_change(schedule, now)
+    schedule.memo["next_change"] = (now, due)
+    return due

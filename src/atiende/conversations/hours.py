@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from atiende.campaigns.models import Campaign, OutOfHoursAction
-from atiende.catalog.schedule_rules import is_open, next_change
-from atiende.catalog.schedule_snapshots import schedule_of
+from atiende.catalog.schedule_rules import is_open
+from atiende.catalog.schedule_snapshots import next_change_of, schedule_of
 from atiende.conversations import assignment
 from atiende.conversations.closing import close_unserved
 from atiende.conversations.models import CloseReason, Conversation, ConversationStatus, DispatchState, SenderKind
@@ -87,13 +87,13 @@ async def dispatch_within(session: AsyncSession, ctx: JobContext, campaign: Camp
 
 async def ensure_hours_job(session: AsyncSession, campaign: Campaign, now: datetime) -> None:
     """Keep the campaign's hours job due at the schedule's next change while conversations wait."""
+    schedule = await schedule_of(session, campaign.schedule_id)
+    due = next_change_of(schedule, now) if schedule is not None else None
+    if due is None:  # no schedule, or one that never changes (24/7): nothing to wake up for
+        return
     waiting = await session.scalar(select(exists().where(
         Conversation.campaign_id == campaign.id, Conversation.status == ConversationStatus.queued)))
     if not waiting:
-        return
-    schedule = await schedule_of(session, campaign.schedule_id)
-    due = next_change(schedule, now) if schedule is not None else None
-    if due is None:
         return
     current = await session.scalar(select(ScheduledJob).where(ScheduledJob.key == hours_key(campaign.id)))
     if current is not None and current.status == JobStatus.pending and current.due_at == due:

@@ -113,6 +113,22 @@ _INSERTS = {dialect: module.insert(_DELIVERIES).on_conflict_do_nothing(index_ele
             for dialect, module in (("postgresql", postgresql), ("sqlite", sqlite))}
 
 
+# The channels the router routes for, by id, kept the same way (the router reads only their ids
+# and client); a deleted channel is read again, and refused.
+_routed: Snapshots[Channel] = Snapshots(Channel)
+
+
+async def _routing_channels(session: AsyncSession, ids: set[int]) -> dict[int, Channel]:
+    channels = {channel_id: channel for channel_id in ids if (channel := _routed.get(channel_id)) is not None}
+    if missing := ids - channels.keys():
+        for channel in (await session.scalars(select(Channel).where(Channel.id.in_(sorted(missing))))).all():
+            session.expunge(channel)
+            channels[channel.id] = _routed.put(channel.id, channel)
+    if gone := ids - channels.keys():
+        raise Conflict(f"The channel {min(gone)} was deleted")
+    return channels
+
+
 # What accepting needs to know of a channel, kept a moment per process (``kit.snapshots``): only a
 # channel found active and serving a campaign is kept, so a refusal is always current.
 _channels: Snapshots[Channel] = Snapshots(Channel, Campaign, CampaignChannel)
@@ -294,18 +310,22 @@ class InboundRouter:
                 await self._retry_one(delivery_id)
         return len(ids)
 
-    async def _route(self, session: AsyncSession, rows: Sequence[InboundDelivery]) -> None:
-        channels = {channel.id: channel for channel in (await session.scalars(
-            select(Channel).where(Channel.id.in_({row.channel_id for row in rows})))).all()}
-        if missing := {row.channel_id for row in rows} - set(channels):
-            raise Conflict(f"The channel {min(missing)} was deleted")
-        # A redelivery that came after its first delivery was pruned: the message is stored already.
-        stored = {(channel_id, external_id): (message_id, conversation_id)
-                  for channel_id, external_id, message_id, conversation_id in (await session.execute(
-                      select(Message.channel_id, Message.external_id, Message.id, Message.conversation_id).where(
-                          Message.direction == Direction.inbound,
-                          tuple_(Message.channel_id, Message.external_id).in_(
-                              [(row.channel_id, row.external_id) for row in rows])))).all()}
+    async def _route(self, session: AsyncSession, rows: Sequence[InboundDelivery], *,
+                     look_for_stored: bool = False) -> None:
+        """``look_for_stored``: first look for messages stored before, which a redelivery accepted
+        after its first delivery was pruned finds. A batch skips the look (a statement per batch
+        for a case of more than ``ATIENDE_INBOUND_RETENTION_DAYS``): such a message makes the
+        batch's insert fail on the messages' unique key, and the retry, one delivery at a time,
+        looks."""
+        channels = await _routing_channels(session, {row.channel_id for row in rows})
+        stored: dict[tuple[int, str], tuple[int, int]] = {}
+        if look_for_stored:
+            stored = {(channel_id, external_id): (message_id, conversation_id)
+                      for channel_id, external_id, message_id, conversation_id in (await session.execute(
+                          select(Message.channel_id, Message.external_id, Message.id, Message.conversation_id).where(
+                              Message.direction == Direction.inbound,
+                              tuple_(Message.channel_id, Message.external_id).in_(
+                                  [(row.channel_id, row.external_id) for row in rows])))).all()}
         fresh = [row for row in rows if (row.channel_id, row.external_id) not in stored]
         items = [(channels[row.channel_id], from_payload(row.external_id, row.payload)) for row in fresh]
         made = {row.id: (received.message.id, received.conversation.id)
@@ -331,7 +351,7 @@ class InboundRouter:
                 if row is None:
                     return  # routed meanwhile by someone else
                 try:
-                    await self._route(session, [row])
+                    await self._route(session, [row], look_for_stored=True)
                     await session.commit()
                 except Exception as exc:
                     await session.rollback()
