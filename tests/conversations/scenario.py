@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from atiende.auth.models import Role, User
 from atiende.auth.service import auth_service
@@ -22,7 +23,7 @@ from atiende.catalog.models import (
 )
 from atiende.channels.api_channel import sign
 from atiende.channels.models import Channel, ChannelKind
-from atiende.conversations.models import Assignment, Conversation, DeliveryState, InboundDelivery, Message
+from atiende.conversations.models import Assignment, Contact, Conversation, DeliveryState, InboundDelivery, Message
 from atiende.db import Database
 from tests.factories import Factory, Person
 
@@ -157,7 +158,8 @@ class Scenario:
     async def conversations(self) -> list[Conversation]:
         async with self.database.session() as session:
             return list((await session.scalars(select(Conversation).where(
-                Conversation.campaign_id == self.campaign_id).order_by(Conversation.id))).unique().all())
+                Conversation.campaign_id == self.campaign_id).order_by(Conversation.id)
+                .options(joinedload(Conversation.contact).selectinload(Contact.identities)))).unique().all())
 
     async def count(self, model: type, *where: Any) -> int:
         async with self.database.session() as session:

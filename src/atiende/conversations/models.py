@@ -91,9 +91,13 @@ class Contact(IdMixin, Base):
         ForeignKey("memberships.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    identities: Mapped[list["ContactIdentity"]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+    # Loaded only where asked for (sending to the contact): loading it with every contact cost a
+    # statement each time a conversation was read, two per routed batch.
+    identities: Mapped[list["ContactIdentity"]] = relationship(lazy="raise", cascade="all, delete-orphan",
+                                                                passive_deletes=True)
 
     def external_id_on(self, channel_id: int) -> str | None:
+        """The contact's id on the channel; the query must have loaded ``identities``."""
         return next((i.external_id for i in self.identities if i.channel_id == channel_id), None)
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from atiende.auth.models import Membership
 from atiende.bus import EventBus
@@ -19,7 +20,7 @@ from atiende.channels.protocol import (
 )
 from atiende.conversations.events import MessageSent, MessageStatusChanged, assignee, emit
 from atiende.conversations.models import (
-    DELIVERY_RANK, Conversation, DeliveryStatus, Direction, Message, SenderKind,
+    DELIVERY_RANK, Contact, Conversation, DeliveryStatus, Direction, Message, SenderKind,
 )
 from atiende.db import on_commit
 from atiende.errors import NotFound
@@ -72,7 +73,8 @@ async def deliver_message(ctx: JobContext, *, message_id: int) -> None:
         message = await session.get(Message, message_id)
         if message is None or message.status != DeliveryStatus.queued:
             return  # already delivered (the job ran twice) or gone
-        conversation = await session.get(Conversation, message.conversation_id)
+        conversation = await session.get(Conversation, message.conversation_id, options=[
+            joinedload(Conversation.contact).selectinload(Contact.identities)])  # the adapter addresses the contact
         channel = await session.get(Channel, message.channel_id)
         message.delivery_attempts += 1
         attempt = message.delivery_attempts

@@ -116,7 +116,12 @@ class _Batch:
         if contact is None and who.phone:
             contact = self.by_phone.get((channel.client_id, who.phone))
             if contact is not None:
-                contact.identities.append(ContactIdentity(channel_id=channel.id, external_id=who.external_id))
+                identity = ContactIdentity(channel_id=channel.id, external_id=who.external_id)
+                if contact.id is None:  # new in this batch: its identities are in memory
+                    contact.identities.append(identity)
+                else:
+                    identity.contact_id = contact.id
+                    self.session.add(identity)
         if contact is None:
             contact = new_contact(channel, who.external_id, who.name, who.phone, self.now)
             self.session.add(contact)
