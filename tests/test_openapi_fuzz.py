@@ -38,7 +38,7 @@ def admin_headers(server: LiveServer) -> dict[str, str]:
 
 
 @schema.parametrize()
-@settings(max_examples=12, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+@settings(max_examples=6, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=list(HealthCheck))
 def test_api_never_fails_and_answers_as_documented(case: schemathesis.Case, server: LiveServer,
                                                    admin_headers: dict[str, str]) -> None:

@@ -8,13 +8,14 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.workspace import seed
-from tests.workspace.harness import TABLET, Center, Customers, Login, choose, go_online
+from tests.workspace.harness import TABLET, Center, Customers, Login, choose, click_until_shown, go_online
 
 pytestmark = pytest.mark.browser
 
 
 async def open_conversation(page: Page, conversation_id: int) -> None:
-    await page.get_by_test_id(f"inbox-item-{conversation_id}").click()
+    # The inbox redraws live (going online, a new message); a click on a row being replaced is lost.
+    await click_until_shown(page.get_by_test_id(f"inbox-item-{conversation_id}"), page.get_by_test_id("thread"))
     await expect(page.get_by_test_id("thread")).to_be_visible()
 
 
