@@ -151,8 +151,8 @@ def test_an_open_moment_has_a_band_or_is_not_a_holiday(schedule: Schedule, at: d
 def test_the_next_change_is_remembered_on_the_snapshot_until_it_comes() -> None:
     from atiende.catalog.schedule_snapshots import ScheduleSnapshot, next_change_of
 
-    office = ScheduleSnapshot(id=1, timezone="America/Bogota", bands=tuple(Band(d, time(8), time(18)) for d in range(5)),
-                              holidays=())
+    office = ScheduleSnapshot(id=1, timezone="America/Bogota",
+                              bands=tuple(Band(d, time(8), time(18)) for d in range(5)), holidays=())
     monday_9 = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("America/Bogota"))
     closing = next_change_of(office, monday_9)
     assert closing == datetime(2026, 3, 2, 18, 0, tzinfo=ZoneInfo("America/Bogota"))

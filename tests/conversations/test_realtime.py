@@ -132,8 +132,8 @@ async def test_the_socket_refuses_a_missing_or_bad_token(server: str, factory: F
         assert refused.value.response.status_code == 403
 
 
-async def test_sockets_share_one_subscription_released_with_the_last_socket(server: str, app, http: httpx.AsyncClient,  # type: ignore[no-untyped-def]
-                                                                            factory: Factory, bus: InProcessBus) -> None:
+async def test_sockets_share_one_subscription_released_with_the_last_socket(
+        server: str, http: httpx.AsyncClient, factory: Factory, bus: InProcessBus) -> None:
     sc: Scenario = await build(http, factory)
     [ana] = await sc.hire(1, capacity=2)
     first, second = await listen(server, ana), await listen(server, sc.supervisor)
