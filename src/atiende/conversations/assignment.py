@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,16 +64,18 @@ class Seat:
         return not self.active or self.presence == Presence.offline
 
 
+_LOCK = (select(DispatchState).where(DispatchState.campaign_id == bindparam("campaign_id")).with_for_update()
+         .execution_options(populate_existing=True))
+
+
 async def lock_campaign(session: AsyncSession, campaign_id: int) -> DispatchState:
     """Take the campaign's dispatch lock for the rest of the transaction (created on first use)."""
-    stmt = (select(DispatchState).where(DispatchState.campaign_id == campaign_id).with_for_update()
-            .execution_options(populate_existing=True))
-    state = await session.scalar(stmt)
+    state = await session.scalar(_LOCK, {"campaign_id": campaign_id})
     if state is None:
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         await session.execute(insert(DispatchState).values(campaign_id=campaign_id).on_conflict_do_nothing())
-        state = (await session.scalars(stmt)).one()
+        state = (await session.scalars(_LOCK, {"campaign_id": campaign_id})).one()
     return state
 
 
@@ -81,19 +83,44 @@ async def lock_campaigns(session: AsyncSession, campaign_ids: Sequence[int]) -> 
     return {campaign_id: await lock_campaign(session, campaign_id) for campaign_id in sorted(set(campaign_ids))}
 
 
+# The dispatch pass's statements, built once: building a SQLAlchemy expression costs more Python
+# than running it (a pass runs for every routed batch; benchmarks/README.md).
+_LOADS = (select(Assignment.membership_id, func.count().label("load"))
+          .where(Assignment.campaign_id == bindparam("campaign_id"), Assignment.ended_at.is_(None))
+          .group_by(Assignment.membership_id).subquery())
+_SEATS = (select(CampaignAgent.membership_id,
+                 func.coalesce(CampaignAgent.capacity, select(Client.default_agent_capacity)
+                               .where(Client.id == bindparam("client_id")).scalar_subquery(), 1),
+                 func.coalesce(_LOADS.c.load, 0), CampaignAgent.last_assigned_at, Membership.presence,
+                 Membership.active)
+          .join(Membership, Membership.id == CampaignAgent.membership_id)
+          .outerjoin(_LOADS, _LOADS.c.membership_id == CampaignAgent.membership_id)
+          .where(CampaignAgent.campaign_id == bindparam("campaign_id")))
+_WAITING = (select(Conversation).where(Conversation.campaign_id == bindparam("campaign_id"),
+                                       Conversation.status == ConversationStatus.queued))
+_WAITING_HEAD = (_WAITING.order_by(Conversation.queued_at, Conversation.id).limit(BATCH)
+                 .with_for_update(of=Conversation).execution_options(populate_existing=True))
+_WAITING_AFTER = (_WAITING.where(or_(Conversation.queued_at > bindparam("queued_at"),
+                                     and_(Conversation.queued_at == bindparam("queued_at"),
+                                          Conversation.id > bindparam("id"))))
+                  .order_by(Conversation.queued_at, Conversation.id).limit(BATCH)
+                  .with_for_update(of=Conversation).execution_options(populate_existing=True))
+_LAST_AGENTS = (select(Assignment.contact_id, Assignment.membership_id)
+                .where(Assignment.campaign_id == bindparam("campaign_id"),
+                       Assignment.contact_id.in_(bindparam("contact_ids", expanding=True)))
+                .order_by(Assignment.started_at, Assignment.id))
+_AGENTS = CampaignAgent.__table__
+# On the table, not the entity: an ORM update would first look for the rows' objects in the session.
+_STAMP = (update(_AGENTS).where(_AGENTS.c.campaign_id == bindparam("b_campaign_id"),
+                                _AGENTS.c.membership_id.in_(bindparam("b_membership_ids", expanding=True)))
+          .values(last_assigned_at=bindparam("b_now")))
+_QUEUED = select(func.count()).where(Conversation.campaign_id == bindparam("campaign_id"),
+                                     Conversation.status == ConversationStatus.queued)
+
+
 async def seats(session: AsyncSession, campaign: Campaign) -> dict[int, Seat]:
     """The campaign's agents with their capacity and current load, in one query."""
-    loads = (select(Assignment.membership_id, func.count().label("load"))
-             .where(Assignment.campaign_id == campaign.id, Assignment.ended_at.is_(None))
-             .group_by(Assignment.membership_id).subquery())
-    default_capacity = (select(Client.default_agent_capacity).where(Client.id == campaign.client_id)
-                        .scalar_subquery())
-    rows = await session.execute(
-        select(CampaignAgent.membership_id, func.coalesce(CampaignAgent.capacity, default_capacity, 1),
-               func.coalesce(loads.c.load, 0), CampaignAgent.last_assigned_at, Membership.presence, Membership.active)
-        .join(Membership, Membership.id == CampaignAgent.membership_id)
-        .outerjoin(loads, loads.c.membership_id == CampaignAgent.membership_id)
-        .where(CampaignAgent.campaign_id == campaign.id))
+    rows = await session.execute(_SEATS, {"campaign_id": campaign.id, "client_id": campaign.client_id})
     return {m: Seat(m, capacity, load, last, presence, active) for m, capacity, load, last, presence, active in rows}
 
 
@@ -150,14 +177,12 @@ async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaig
 
 async def _waiting_batch(session: AsyncSession, campaign_id: int,
                          after: tuple[datetime, int] | None) -> list[Conversation]:
-    stmt = select(Conversation).where(Conversation.campaign_id == campaign_id,
-                                      Conversation.status == ConversationStatus.queued)
-    if after is not None:
-        stmt = stmt.where(or_(Conversation.queued_at > after[0],
-                              and_(Conversation.queued_at == after[0], Conversation.id > after[1])))
-    stmt = (stmt.order_by(Conversation.queued_at, Conversation.id).limit(BATCH).with_for_update(of=Conversation)
-            .execution_options(populate_existing=True))
-    return list((await session.scalars(stmt)).unique().all())
+    if after is None:
+        result = await session.scalars(_WAITING_HEAD, {"campaign_id": campaign_id})
+    else:
+        result = await session.scalars(_WAITING_AFTER, {"campaign_id": campaign_id, "queued_at": after[0],
+                                                        "id": after[1]})
+    return list(result.unique().all())
 
 
 async def _last_agents(session: AsyncSession, campaign: Campaign, batch: Sequence[Conversation]) -> dict[int, int]:
@@ -165,11 +190,8 @@ async def _last_agents(session: AsyncSession, campaign: Campaign, batch: Sequenc
     batch in one query."""
     if campaign.assignment_method == AssignmentMethod.round_robin:
         return {}
-    rows = await session.execute(
-        select(Assignment.contact_id, Assignment.membership_id)
-        .where(Assignment.campaign_id == campaign.id,
-               Assignment.contact_id.in_(sorted({c.contact_id for c in batch})))
-        .order_by(Assignment.started_at, Assignment.id))
+    rows = await session.execute(_LAST_AGENTS, {"campaign_id": campaign.id,
+                                                "contact_ids": sorted({c.contact_id for c in batch})})
     return dict(rows.all())  # later rows overwrite earlier ones: the last stretch wins
 
 
@@ -227,9 +249,8 @@ async def assign_to(session: AsyncSession, bus: EventBus, campaign: Campaign, co
 async def _stamp_last_assigned(session: AsyncSession, campaign_id: int, membership_ids: set[int | None],
                                now: datetime) -> None:
     """When each agent last got a conversation here (Inteligente's tie-break)."""
-    await session.execute(update(CampaignAgent).where(
-        CampaignAgent.campaign_id == campaign_id, CampaignAgent.membership_id.in_(sorted(
-            m for m in membership_ids if m is not None))).values(last_assigned_at=now))
+    await session.execute(_STAMP, {"b_campaign_id": campaign_id, "b_now": now,
+                                   "b_membership_ids": sorted(m for m in membership_ids if m is not None)})
 
 
 async def end_assignment(session: AsyncSession, conversation: Conversation, now: datetime, reason: EndReason,
@@ -257,8 +278,7 @@ async def requeue(session: AsyncSession, conversation: Conversation, now: dateti
 
 
 async def announce_queue(session: AsyncSession, bus: EventBus, campaign: Campaign) -> None:
-    waiting = await session.scalar(select(func.count()).where(
-        Conversation.campaign_id == campaign.id, Conversation.status == ConversationStatus.queued))
+    waiting = await session.scalar(_QUEUED, {"campaign_id": campaign.id})
     emit(session, bus, QueueChanged(client_id=campaign.client_id, campaign_id=campaign.id, queued=int(waiting or 0)))
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
@@ -86,16 +86,18 @@ async def active_channel(session: AsyncSession, channel_id: int, kind: ChannelKi
     return channel
 
 
+_ACTIVE_CAMPAIGN = (select(Campaign).join(CampaignChannel, CampaignChannel.campaign_id == Campaign.id)
+                    .where(CampaignChannel.channel_id == bindparam("channel_id"), Campaign.active)
+                    .options(raiseload(Campaign.channel_links), raiseload(Campaign.field_links)).limit(1))
+
+
 async def active_campaign(session: AsyncSession, channel: Channel) -> Campaign:
     """The campaign the channel feeds; looked up once per transaction (a batch of deliveries
     shares it)."""
     cache: dict[int, Campaign] = session.info.setdefault("active_campaigns", {})
     if channel.id in cache:
         return cache[channel.id]
-    campaign = await session.scalar(
-        select(Campaign).join(CampaignChannel, CampaignChannel.campaign_id == Campaign.id)
-        .where(CampaignChannel.channel_id == channel.id, Campaign.active)
-        .options(raiseload(Campaign.channel_links), raiseload(Campaign.field_links)).limit(1))
+    campaign = await session.scalar(_ACTIVE_CAMPAIGN, {"channel_id": channel.id})
     if campaign is None:
         raise Conflict("This channel serves no active campaign; link it to one", field="channel_id")
     cache[channel.id] = campaign

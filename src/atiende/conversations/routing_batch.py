@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.campaigns.models import Campaign
@@ -46,6 +46,18 @@ from atiende.conversations.routing import (
 from atiende.jobs import JobContext, JobStatus, ScheduledJob
 
 _SIMPLE = (ConversationStatus.queued, ConversationStatus.assigned)
+
+# The prefetch's statements, built once (building one costs more Python than running it).
+_BY_IDENTITY = (select(ContactIdentity.channel_id, ContactIdentity.external_id, Contact)
+                .join(Contact, Contact.id == ContactIdentity.contact_id)
+                .where(tuple_(ContactIdentity.channel_id, ContactIdentity.external_id)
+                       .in_(bindparam("keys", expanding=True))))
+_BY_PHONE = (select(Contact).where(tuple_(Contact.client_id, Contact.phone).in_(bindparam("phones", expanding=True)))
+             .order_by(Contact.id))
+_OPEN = (select(Conversation).where(Conversation.campaign_id.in_(bindparam("campaign_ids", expanding=True)),
+                                    Conversation.contact_id.in_(bindparam("contact_ids", expanding=True)),
+                                    Conversation.status != ConversationStatus.closed)
+         .order_by(Conversation.id).with_for_update(of=Conversation).execution_options(populate_existing=True))
 
 
 @dataclass
@@ -84,29 +96,20 @@ class _Batch:
                     .order_by(FunnelStage.position, FunnelStage.id).limit(1))
         self.locks = await lock_campaigns(session, [campaign.id for campaign in self.campaigns.values()])
         keys = {(channel.id, inbound.contact.external_id) for channel, inbound in items}
-        rows = await session.execute(
-            select(ContactIdentity.channel_id, ContactIdentity.external_id, Contact)
-            .join(Contact, Contact.id == ContactIdentity.contact_id)
-            .where(tuple_(ContactIdentity.channel_id, ContactIdentity.external_id).in_(sorted(keys))))
+        rows = await session.execute(_BY_IDENTITY, {"keys": sorted(keys)})
         for channel_id, external_id, contact in rows.all():
             self.by_identity[(channel_id, external_id)] = contact
         phones = {(channel.client_id, inbound.contact.phone) for channel, inbound in items
                   if inbound.contact.phone and (channel.id, inbound.contact.external_id) not in self.by_identity}
         if phones:
-            for contact in (await session.scalars(
-                    select(Contact).where(tuple_(Contact.client_id, Contact.phone).in_(sorted(phones)))
-                    .order_by(Contact.id))).all():
+            for contact in (await session.scalars(_BY_PHONE, {"phones": sorted(phones)})).all():
                 assert contact.phone is not None
                 self.by_phone.setdefault((contact.client_id, contact.phone), contact)
         contacts = {contact.id: contact for contact in [*self.by_identity.values(), *self.by_phone.values()]}
         campaign_ids = {campaign.id for campaign in self.campaigns.values()}
         if contacts:
-            for conversation in (await session.scalars(
-                    select(Conversation).where(Conversation.campaign_id.in_(sorted(campaign_ids)),
-                                               Conversation.contact_id.in_(sorted(contacts)),
-                                               Conversation.status != ConversationStatus.closed)
-                    .order_by(Conversation.id).with_for_update(of=Conversation)
-                    .execution_options(populate_existing=True))).unique().all():
+            for conversation in (await session.scalars(_OPEN, {"campaign_ids": sorted(campaign_ids),
+                                                               "contact_ids": sorted(contacts)})).unique().all():
                 self.open[(conversation.campaign_id, id(contacts[conversation.contact_id]))] = conversation
 
     def contact_for(self, channel: Channel, inbound: InboundMessage) -> Contact:
