@@ -42,6 +42,24 @@ async def test_an_inbound_message_publishes_typed_events_after_commit(http: http
     assert events[1].reason == "agent" and events[1].membership_ids == (ana.membership_id,)
 
 
+async def test_the_queue_count_is_what_is_left_waiting_after_each_pass(http: httpx.AsyncClient, factory: Factory,
+                                                                        bus: InProcessBus) -> None:
+    sc = await build(http, factory)
+    [ana] = await sc.hire(1, capacity=1)
+    counts = []
+    for n in range(3):
+        with bus.subscribe() as subscription:
+            await sc.write(contact=f"c-{n}")
+            counts.append([event.queued for event in drain(subscription) if event.kind == "queue.changed"])
+    assert counts == [[0], [1], [2]]  # the first is assigned, the next two wait
+    first = (await sc.conversations())[0]
+    await sc.reply(ana, first.id, "Listo")
+    with bus.subscribe() as subscription:
+        assert (await sc.close(ana, first.id)).status_code == 200  # a seat frees: the oldest waiting one goes
+        queued = [event.queued for event in drain(subscription) if event.kind == "queue.changed"]
+    assert queued == [1]
+
+
 async def test_nothing_is_published_when_the_request_fails(http: httpx.AsyncClient, factory: Factory,
                                                            bus: InProcessBus) -> None:
     sc = await build(http, factory, permissions={"close_without_reply": False})

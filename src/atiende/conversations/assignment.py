@@ -140,14 +140,17 @@ async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaig
     """
     state = locked if locked is not None else await lock_campaign(session, campaign.id)
     assigned: list[Conversation] = []
+    waiting: int | None = None  # the queue's length, when the pass read all of it in one batch
     if await campaign_is_open(session, campaign, now):
         table = await seats(session, campaign)
         after: tuple[datetime, int] | None = None
         while any(s.eligible for s in table.values()):
             batch = await _waiting_batch(session, campaign.id, after)
             if not batch:
+                waiting = 0 if after is None else None
                 break
             last_batch = len(batch) < BATCH
+            whole_queue = last_batch and after is None  # this first batch is all that waits
             # The last agents of as many contacts as there are free seats, in one query; a contact
             # further down (those before it were pinned to busy exclusive agents) is looked up alone.
             free = sum(max(0, s.capacity - s.load) for s in table.values() if s.eligible)
@@ -166,12 +169,14 @@ async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaig
                     if not any(s.eligible for s in table.values()):
                         break
             if last_batch:  # nothing more waits
+                if whole_queue:
+                    waiting = len(batch) - len(assigned)
                 break
         if assigned:
             await _stamp_last_assigned(session, campaign.id, {c.assigned_membership_id for c in assigned}, now)
         await session.flush()
     if assigned or announce:
-        await announce_queue(session, bus, campaign)
+        await announce_queue(session, bus, campaign, waiting=waiting)
     return assigned
 
 
@@ -277,8 +282,11 @@ async def requeue(session: AsyncSession, conversation: Conversation, now: dateti
     return ended
 
 
-async def announce_queue(session: AsyncSession, bus: EventBus, campaign: Campaign) -> None:
-    waiting = await session.scalar(_QUEUED, {"campaign_id": campaign.id})
+async def announce_queue(session: AsyncSession, bus: EventBus, campaign: Campaign, *,
+                         waiting: int | None = None) -> None:
+    """``waiting``: the queue's length, when the caller read all of it (no count needed)."""
+    if waiting is None:
+        waiting = await session.scalar(_QUEUED, {"campaign_id": campaign.id})
     emit(session, bus, QueueChanged(client_id=campaign.client_id, campaign_id=campaign.id, queued=int(waiting or 0)))
 
 
