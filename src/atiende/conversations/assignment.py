@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -114,6 +114,8 @@ _AGENTS = CampaignAgent.__table__
 _STAMP = (update(_AGENTS).where(_AGENTS.c.campaign_id == bindparam("b_campaign_id"),
                                 _AGENTS.c.membership_id.in_(bindparam("b_membership_ids", expanding=True)))
           .values(last_assigned_at=bindparam("b_now")))
+_ANY_WAITING = select(exists().where(Conversation.campaign_id == bindparam("campaign_id"),
+                                     Conversation.status == ConversationStatus.queued))
 _QUEUED = select(func.count()).where(Conversation.campaign_id == bindparam("campaign_id"),
                                      Conversation.status == ConversationStatus.queued)
 
@@ -122,6 +124,10 @@ async def seats(session: AsyncSession, campaign: Campaign) -> dict[int, Seat]:
     """The campaign's agents with their capacity and current load, in one query."""
     rows = await session.execute(_SEATS, {"campaign_id": campaign.id, "client_id": campaign.client_id})
     return {m: Seat(m, capacity, load, last, presence, active) for m, capacity, load, last, presence, active in rows}
+
+
+async def anything_waits(session: AsyncSession, campaign_id: int) -> bool:
+    return bool(await session.scalar(_ANY_WAITING, {"campaign_id": campaign_id}))
 
 
 async def campaign_is_open(session: AsyncSession, campaign: Campaign, now: datetime) -> bool:
@@ -173,7 +179,7 @@ async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaig
                     waiting = len(batch) - len(assigned)
                 break
         if assigned:
-            await _stamp_last_assigned(session, campaign.id, {c.assigned_membership_id for c in assigned}, now)
+            await stamp_last_assigned(session, campaign.id, {c.assigned_membership_id for c in assigned}, now)
         await session.flush()
     if assigned or announce:
         await announce_queue(session, bus, campaign, waiting=waiting)
@@ -191,12 +197,15 @@ async def _waiting_batch(session: AsyncSession, campaign_id: int,
 
 
 async def _last_agents(session: AsyncSession, campaign: Campaign, batch: Sequence[Conversation]) -> dict[int, int]:
+    return await last_agents_of(session, campaign, {c.contact_id for c in batch})
+
+
+async def last_agents_of(session: AsyncSession, campaign: Campaign, contact_ids: set[int]) -> dict[int, int]:
     """contact id → the agent who last served them in the campaign (Inteligente), for a whole
     batch in one query."""
-    if campaign.assignment_method == AssignmentMethod.round_robin:
+    if campaign.assignment_method == AssignmentMethod.round_robin or not contact_ids:
         return {}
-    rows = await session.execute(_LAST_AGENTS, {"campaign_id": campaign.id,
-                                                "contact_ids": sorted({c.contact_id for c in batch})})
+    rows = await session.execute(_LAST_AGENTS, {"campaign_id": campaign.id, "contact_ids": sorted(contact_ids)})
     return dict(rows.all())  # later rows overwrite earlier ones: the last stretch wins
 
 
@@ -229,17 +238,31 @@ def choose(campaign: Campaign, state: DispatchState, conversation: Conversation,
 def _assign(session: AsyncSession, bus: EventBus, campaign: Campaign, conversation: Conversation,
             seat: Seat, now: datetime) -> None:
     """Record the stretch (inserted at the next flush, with the pass's others in one statement)."""
-    session.add(Assignment(conversation_id=conversation.id, campaign_id=campaign.id,
-                           contact_id=conversation.contact_id, membership_id=seat.membership_id, started_at=now))
+    take_seat(conversation, seat, now)
+    record_assignment(session, bus, campaign, conversation, now)
+
+
+def take_seat(conversation: Conversation, seat: Seat, now: datetime) -> None:
+    """The conversation is the agent's from now on (in memory; the next flush writes it)."""
     conversation.status = ConversationStatus.assigned
     conversation.assigned_membership_id = seat.membership_id
     conversation.assigned_at = now
     conversation.agent_replied = False  # "never answered" is about the agent serving it now
     seat.load += 1
     seat.last_assigned_at = now
+
+
+def record_assignment(session: AsyncSession, bus: EventBus, campaign: Campaign, conversation: Conversation,
+                      now: datetime) -> None:
+    """The stretch of the agent who took the seat, and the event; the conversation has its id."""
+    assert conversation.assigned_membership_id is not None
+    session.add(Assignment(conversation_id=conversation.id, campaign_id=campaign.id,
+                           contact_id=conversation.contact_id, membership_id=conversation.assigned_membership_id,
+                           started_at=now))
     emit(session, bus, ConversationAssigned(
         client_id=conversation.client_id, campaign_id=campaign.id, conversation_id=conversation.id,
-        status=conversation.status, membership_id=seat.membership_id, membership_ids=(seat.membership_id,)))
+        status=conversation.status, membership_id=conversation.assigned_membership_id,
+        membership_ids=(conversation.assigned_membership_id,)))
 
 
 async def assign_to(session: AsyncSession, bus: EventBus, campaign: Campaign, conversation: Conversation,
@@ -247,11 +270,11 @@ async def assign_to(session: AsyncSession, bus: EventBus, campaign: Campaign, co
     """Give ``conversation`` to one chosen agent (a transfer); the caller checked eligibility."""
     table = await seats(session, campaign)
     _assign(session, bus, campaign, conversation, table[membership_id], now)
-    await _stamp_last_assigned(session, campaign.id, {membership_id}, now)
+    await stamp_last_assigned(session, campaign.id, {membership_id}, now)
     await session.flush()
 
 
-async def _stamp_last_assigned(session: AsyncSession, campaign_id: int, membership_ids: set[int | None],
+async def stamp_last_assigned(session: AsyncSession, campaign_id: int, membership_ids: set[int | None],
                                now: datetime) -> None:
     """When each agent last got a conversation here (Inteligente's tie-break)."""
     await session.execute(_STAMP, {"b_campaign_id": campaign_id, "b_now": now,

@@ -8,11 +8,13 @@ milliseconds of Python (benchmarks/README.md). The router hands its whole batch 
   each table's rows in one multi-row statement;
 - then, per message and in arrival order, the same events and reactions as ``routing.receive``,
   and one delete for the inactivity timers of the conversations an agent holds;
-- last, the dispatch pass of each campaign that has a conversation waiting, in the same
-  transaction: the batch takes its campaigns' dispatch locks before any conversation row (the
-  engine's lock order), so what it queued is assigned by the same commit. A pass after commit
-  would cost a second transaction and a second trip through the bus before the agent hears of it
-  (benchmarks/README.md, latency).
+- assignment happens in the same transaction: the batch takes its campaigns' dispatch locks before
+  any conversation row (the engine's lock order), so what it queued is assigned by the same
+  commit. A pass after commit would cost a second transaction and a second trip through the bus
+  before the agent hears of it (benchmarks/README.md, latency). When nothing older waits in the
+  campaign (a staffed campaign's usual case) the batch's new conversations get their agents
+  before the insert, by the pass's own rules (``assignment.choose``), and are inserted assigned;
+  otherwise the campaign's dispatch pass runs after the insert, oldest first.
 
 A message whose conversation is in a state with its own rules (a survey waiting for answers) or
 that arrives while its campaign's schedule is closed takes the one-at-a-time path,
@@ -34,7 +36,10 @@ from atiende.catalog.schedule_snapshots import schedule_of
 from atiende.channels.models import Channel
 from atiende.channels.protocol import InboundMessage
 from atiende.conversations import hours
-from atiende.conversations.assignment import lock_campaigns
+from atiende.conversations.assignment import (
+    announce_queue, anything_waits, campaign_is_open, choose, last_agents_of, lock_campaigns, record_assignment,
+    seats, stamp_last_assigned, take_seat,
+)
 from atiende.conversations.closing import inactivity_key
 from atiende.conversations.events import ConversationQueued, MessageReceived, assignee, emit
 from atiende.conversations.models import (
@@ -67,6 +72,8 @@ class _Pending:
     conversation: Conversation
     message: Message
     created: bool
+    status: ConversationStatus  # the conversation's, before this batch seated it
+    concerned: tuple[int, ...]  # whom the message concerns, before this batch seated it
 
 
 class _Batch:
@@ -83,6 +90,7 @@ class _Batch:
         self.first_stage: dict[int, int | None] = {}  # campaign id → first funnel stage
         self.pending: list[_Pending] = []
         self.results: dict[int, Received] = {}
+        self.seated: dict[int, tuple[Campaign, list[Conversation], int]] = {}  # campaign id → (…, seated, left)
 
     async def prefetch(self, items: Sequence[tuple[Channel, InboundMessage]]) -> None:
         session = self.session
@@ -150,6 +158,8 @@ class _Batch:
         created = conversation is None
         if conversation is None:
             conversation = new_conversation(campaign, channel, contact, self.now, self.first_stage[campaign.id])
+            if contact.id is not None:
+                conversation.contact_id = contact.id  # what assignment's rules look the contact up by
             self.session.add(conversation)
             self.open[(campaign.id, id(contact))] = conversation
         conversation.last_inbound_at = self.now
@@ -158,7 +168,8 @@ class _Batch:
                           attachments=[a.model_dump(mode="json") for a in inbound.attachments],
                           external_id=inbound.external_id, created_at=self.now, provider_at=inbound.sent_at)
         self.session.add(message)
-        self.pending.append(_Pending(index, campaign, conversation, message, created))
+        self.pending.append(_Pending(index, campaign, conversation, message, created, conversation.status,
+                                     assignee(conversation)))
 
     async def one_at_a_time(self, index: int, channel: Channel, campaign: Campaign, inbound: InboundMessage) -> None:
         await self.settle()
@@ -181,21 +192,59 @@ class _Batch:
             conversation, message = item.conversation, item.message
             emit(self.session, self.ctx.bus, MessageReceived(
                 client_id=conversation.client_id, campaign_id=item.campaign.id, conversation_id=conversation.id,
-                status=conversation.status, membership_ids=assignee(conversation), message_id=message.id,
+                status=item.status, membership_ids=item.concerned, message_id=message.id,
                 text=message.text, at=self.now))
             if item.created:
                 emit(self.session, self.ctx.bus, ConversationQueued(
                     client_id=conversation.client_id, campaign_id=item.campaign.id, conversation_id=conversation.id,
-                    status=conversation.status))
-            if conversation.status == ConversationStatus.assigned:
+                    status=item.status))
+            if item.status == ConversationStatus.assigned:
                 timers.append(inactivity_key(conversation.id))  # the contact is waiting for us now
-            else:
+            elif item.campaign.id not in self.seated:
                 dispatch_after_commit(self.session, self.ctx, item.campaign.id)
             self.results[item.index] = Received(message, conversation)
         if timers:
             await self.session.execute(delete(ScheduledJob).where(ScheduledJob.key.in_(timers),
                                                                   ScheduledJob.status == JobStatus.pending))
         self.pending = []
+
+    async def seat_new(self) -> None:
+        """Choose agents for the batch's new conversations before they are inserted, when nothing
+        older waits in their campaign (a staffed campaign's usual case): they are then inserted
+        assigned, and no dispatch pass has to read them back, lock them and update them. When
+        older conversations wait they go first, so the campaign's pass runs as usual."""
+        created: dict[int, list[_Pending]] = {}
+        for item in self.pending:
+            if item.created:
+                created.setdefault(item.campaign.id, []).append(item)
+        for campaign_id, items in created.items():
+            campaign = items[0].campaign
+            with self.session.no_autoflush:  # the queue as it was before this batch
+                if not await campaign_is_open(self.session, campaign, self.now) \
+                        or await anything_waits(self.session, campaign_id):
+                    continue
+                table = await seats(self.session, campaign)
+                last_agents = await last_agents_of(self.session, campaign, {
+                    item.conversation.contact_id for item in items if item.conversation.contact_id is not None})
+            seated = []
+            for item in items:  # arrival order, as the pass would
+                seat = choose(campaign, self.locks[campaign_id], item.conversation, table, last_agents)
+                if seat is not None:
+                    take_seat(item.conversation, seat, self.now)
+                    seated.append(item.conversation)
+            self.seated[campaign_id] = (campaign, seated, len(items) - len(seated))
+
+    async def record_seated(self) -> None:
+        """After the insert: the stretches and events of what ``seat_new`` seated, the queue's
+        new length, and the hours job, as the campaign's pass would have left them."""
+        for campaign_id, (campaign, seated, left) in self.seated.items():
+            for conversation in seated:
+                record_assignment(self.session, self.ctx.bus, campaign, conversation, self.now)
+            if seated:
+                await stamp_last_assigned(self.session, campaign_id,
+                                          {c.assigned_membership_id for c in seated}, self.now)
+            await announce_queue(self.session, self.ctx.bus, campaign, waiting=left)
+            await hours.ensure_hours_job(self.session, campaign, self.now)
 
     async def assign(self) -> None:
         """The dispatch passes the batch asked for, in the batch's transaction (see the module's note)."""
@@ -211,6 +260,8 @@ async def route_many(session: AsyncSession, ctx: JobContext,
     await batch.prefetch(items)
     for index, (channel, inbound) in enumerate(items):
         await batch.add(index, channel, inbound)
+    await batch.seat_new()
     await batch.settle()
+    await batch.record_seated()
     await batch.assign()
     return [batch.results[index] for index in range(len(items))]
