@@ -51,10 +51,11 @@ class Counter:
         self.commits = 0
         self.checkouts = 0
         self.counting = False
-        sync_engine = database.engine.sync_engine
-        event.listen(sync_engine, "before_cursor_execute", self._statement)
-        event.listen(sync_engine, "commit", self._commit)
-        event.listen(sync_engine.pool, "checkout", self._checkout)
+        for engine in {database.engine, database.relaxed_engine}:  # intake writes through the second
+            sync_engine = engine.sync_engine
+            event.listen(sync_engine, "before_cursor_execute", self._statement)
+            event.listen(sync_engine, "commit", self._commit)
+            event.listen(sync_engine.pool, "checkout", self._checkout)
 
     def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if self.counting:

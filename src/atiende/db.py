@@ -99,6 +99,16 @@ class Database:
         if is_sqlite(url):
             _tune_sqlite(self.engine)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # For writes that may commit without waiting for the disk (PostgreSQL's
+        # ``synchronous_commit = off``, set when each connection opens, so it costs no statement):
+        # inbound intake, see conversations/intake.py for what that trades and why. SQLite has no
+        # such mode; there it is the same engine.
+        self.relaxed_engine = self.engine
+        if not is_sqlite(url):
+            self.relaxed_engine = create_async_engine(url, **{
+                **kwargs, "pool_size": 10, "max_overflow": 10,
+                "connect_args": {**kwargs["connect_args"], "server_settings": {"synchronous_commit": "off"}}})
+        self.relaxed_sessionmaker = async_sessionmaker(self.relaxed_engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -119,6 +129,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.relaxed_engine is not self.engine:
+            await self.relaxed_engine.dispose()
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

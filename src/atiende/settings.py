@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     inbound_routing: Literal["local", "worker"] = Field(
         default="local", description="Who routes accepted inbound messages: the process that accepted them "
         "(local), or only processes running the worker, woken over the bus (worker)")
+    inbound_synchronous_commit: bool = Field(
+        default=False, description="Answer a webhook only once PostgreSQL has flushed its messages to disk "
+        "(true), or once they are committed (false: a PostgreSQL or machine crash in the next ~0.6 s can lose "
+        "messages already answered; an Atiende crash cannot)")
     inbound_retention_days: int = Field(default=30, ge=1, le=3650,
                                         description="Days a routed inbound delivery is kept (its message stays)")
     sql_echo: bool = False

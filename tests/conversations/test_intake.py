@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select, text
 
 from atiende.campaigns.models import CampaignChannel, OutOfHoursAction
 from atiende.conversations import intake
@@ -198,3 +198,43 @@ async def test_old_routed_deliveries_are_pruned_and_a_late_redelivery_finds_its_
     assert again["duplicate"] is False  # its delivery was forgotten...
     assert (again["message_id"], again["conversation_id"]) == (old["message_id"], old["conversation_id"])
     assert len(await sc.messages(old["conversation_id"])) == 2  # ...but its message was not
+
+
+async def test_intake_writes_without_waiting_for_the_disk_unless_told_to(
+        http: httpx.AsyncClient, factory: Factory, app, database: Database, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """PostgreSQL: the webhook's insert and the router's batches use connections that commit with
+    ``synchronous_commit = off``; ``ATIENDE_INBOUND_SYNCHRONOUS_COMMIT=true`` puts the webhook's
+    insert back on the ordinary (durable) ones. SQLite has one engine for both."""
+    if database.dialect == "sqlite":
+        assert database.relaxed_engine is database.engine
+    else:
+        for engine, expected in ((database.engine, "on"), (database.relaxed_engine, "off")):
+            async with engine.connect() as connection:
+                assert (await connection.execute(text("SHOW synchronous_commit"))).scalar() == expected
+    writers: list[tuple[str, str]] = []
+
+    def watch(name: str) -> Any:
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            for table in ("inbound_deliveries", "messages"):
+                if statement.startswith(f"INSERT INTO {table}"):
+                    writers.append((table, name))
+        return record
+
+    listeners = [(database.engine.sync_engine, watch("durable"))]
+    if database.relaxed_engine is not database.engine:
+        listeners.append((database.relaxed_engine.sync_engine, watch("relaxed")))
+    for engine, listener in listeners:
+        event.listen(engine, "before_cursor_execute", listener)
+    try:
+        sc = await build(http, factory)
+        await sc.hire(1)
+        await sc.write("Hola", contact="rosa")
+        monkeypatch.setattr(app.state.settings, "inbound_synchronous_commit", True)
+        await sc.write("Sigo aquí", contact="rosa")
+    finally:
+        for engine, listener in listeners:
+            event.remove(engine, "before_cursor_execute", listener)
+    relaxed = "durable" if database.relaxed_engine is database.engine else "relaxed"
+    assert writers == [("inbound_deliveries", relaxed), ("messages", relaxed),
+                       ("inbound_deliveries", "durable"), ("messages", relaxed)]

@@ -114,8 +114,8 @@ _AGENTS = CampaignAgent.__table__
 _STAMP = (update(_AGENTS).where(_AGENTS.c.campaign_id == bindparam("b_campaign_id"),
                                 _AGENTS.c.membership_id.in_(bindparam("b_membership_ids", expanding=True)))
           .values(last_assigned_at=bindparam("b_now")))
-_ANY_WAITING = select(exists().where(Conversation.campaign_id == bindparam("campaign_id"),
-                                     Conversation.status == ConversationStatus.queued))
+_SEATS_AND_QUEUE = _SEATS.add_columns(exists().where(Conversation.campaign_id == bindparam("campaign_id"),
+                                                     Conversation.status == ConversationStatus.queued))
 _QUEUED = select(func.count()).where(Conversation.campaign_id == bindparam("campaign_id"),
                                      Conversation.status == ConversationStatus.queued)
 
@@ -126,8 +126,13 @@ async def seats(session: AsyncSession, campaign: Campaign) -> dict[int, Seat]:
     return {m: Seat(m, capacity, load, last, presence, active) for m, capacity, load, last, presence, active in rows}
 
 
-async def anything_waits(session: AsyncSession, campaign_id: int) -> bool:
-    return bool(await session.scalar(_ANY_WAITING, {"campaign_id": campaign_id}))
+async def seats_and_queue(session: AsyncSession, campaign: Campaign) -> tuple[dict[int, Seat], bool | None]:
+    """``seats``, and whether any conversation waits in the campaign's queue (None when the
+    campaign has no agents), in one query."""
+    rows = (await session.execute(_SEATS_AND_QUEUE, {"campaign_id": campaign.id,
+                                                     "client_id": campaign.client_id})).all()
+    table = {m: Seat(m, capacity, load, last, presence, active) for m, capacity, load, last, presence, active, _ in rows}
+    return table, (bool(rows[0][-1]) if rows else None)
 
 
 async def campaign_is_open(session: AsyncSession, campaign: Campaign, now: datetime) -> bool:

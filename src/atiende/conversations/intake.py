@@ -23,6 +23,23 @@ Where routing runs (``ATIENDE_INBOUND_ROUTING``):
   run the jobs worker route (``atiende worker``, or ``serve`` with the worker on).
 Either way every worker pass also routes whatever is pending, so a delivery accepted just before a
 crash is routed after the restart.
+
+Durability (PostgreSQL): intake writes through ``Database.relaxed_sessionmaker``, whose connections
+commit without waiting for the WAL to reach the disk (``synchronous_commit = off``).
+- The router's batches always do. What a batch writes derives from deliveries committed before it
+  started, and the WAL is replayed in order: if PostgreSQL crashes in the ~0.6 s before its WAL
+  writer flushes, the batch is lost whole, its deliveries are pending again and are routed anew.
+  A later ordinary commit that builds on the batch (an agent's reply, a close) flushes the WAL up
+  to itself first, so nothing durable ever refers to a lost batch. Agents may have seen events of
+  the lost batch; the conversation reappears under a new id.
+- The webhook's own insert does too, unless ``ATIENDE_INBOUND_SYNCHRONOUS_COMMIT=true``. Then a
+  message answered 200 is on disk; without it, a PostgreSQL or machine crash (not an Atiende crash
+  or restart) in those ~0.6 s loses messages already answered, and the provider does not resend
+  them. Chatwoot (Sidekiq on Redis, flushed every second) and Rocket.Chat (MongoDB's default write
+  concern) acknowledge webhooks the same way, and a failover to an asynchronous replica loses a
+  similar window whatever this setting says. What it buys: on shared cloud disks a flush usually
+  takes a millisecond and now and then 50–200 ms (``benchmarks/disk.py``), and every webhook and
+  every message behind it waited for those stalls (benchmarks/README.md, latency).
 """
 
 import asyncio
@@ -33,7 +50,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, exists, select, text, tuple_, update
+from sqlalchemy import Row, bindparam, delete, exists, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -115,15 +132,6 @@ _PENDING = (select(_DELIVERIES.c.id, _DELIVERIES.c.channel_id, _DELIVERIES.c.ext
 _CLAIM = (_PENDING.where(_DELIVERIES.c.due_at <= bindparam("now")).order_by(_DELIVERIES.c.id)
           .limit(bindparam("batch")).with_for_update(skip_locked=True))
 _CLAIM_ONE = _PENDING.where(_DELIVERIES.c.id == bindparam("delivery_id")).with_for_update(skip_locked=True)
-# A routed batch commits without waiting for its WAL to reach the disk (PostgreSQL's
-# ``synchronous_commit``, for this transaction only). What it writes is derived from deliveries
-# that were durable before it started: if PostgreSQL itself crashes in the ~0.6 s before the WAL
-# writer flushes, the batch is lost as a whole, its deliveries are pending again and are routed
-# anew after the restart. Any later durable commit that builds on the batch (an agent's reply, a
-# close) flushes the WAL up to itself first, so nothing durable ever refers to a lost batch.
-# What this buys: a commit on a disk whose flushes stall now and then (100–200 ms on the shared
-# benchmark machines) no longer holds every message of the batch, and those queued behind it.
-_ASYNCHRONOUS_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 _MARK_ROUTED = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("b_id"))
                 .values(state=DeliveryState.routed, attempts=_DELIVERIES.c.attempts + 1, last_error=None,
                         message_id=bindparam("b_message_id"), conversation_id=bindparam("b_conversation_id")))
@@ -170,7 +178,8 @@ async def _channel(session: AsyncSession, channel_id: int, kind: ChannelKind) ->
 
 async def accept(ctx: JobContext, channel_id: int, kind: ChannelKind, check: Check) -> list[AcceptedDelivery]:
     """Store the request's messages once each and commit; routing comes after the answer."""
-    async with ctx.database.sessionmaker() as session:
+    durable = ctx.settings.inbound_synchronous_commit
+    async with (ctx.database.sessionmaker if durable else ctx.database.relaxed_sessionmaker)() as session:
         if ctx.database.dialect == "postgresql":
             # Autocommit: the insert is one statement, atomic by itself. Without an explicit
             # transaction the request costs one round trip to the server instead of three
@@ -308,14 +317,12 @@ class InboundRouter:
         """Route up to ``batch`` pending deliveries in one transaction; returns how many were claimed."""
         now = self.ctx.clock.now()
         failed = False
-        async with self.ctx.database.sessionmaker() as session:
+        async with self.ctx.database.relaxed_sessionmaker() as session:
             rows = list((await session.execute(_CLAIM, {"now": now, "batch": self.batch})).all())
             if not rows:
                 return 0
             ids = [row.id for row in rows]
             try:
-                if self.ctx.database.dialect == "postgresql":
-                    await session.execute(_ASYNCHRONOUS_COMMIT)
                 await self._route(session, rows)
                 await session.commit()
             except Exception as exc:
@@ -367,7 +374,7 @@ class InboundRouter:
         for _ in range(2 if first_error is None else 1):
             if isinstance(error, AtiendeError):
                 break
-            async with self.ctx.database.sessionmaker() as session:
+            async with self.ctx.database.relaxed_sessionmaker() as session:
                 row = (await session.execute(_CLAIM_ONE, {"delivery_id": delivery_id})).first()
                 if row is None:
                     return  # routed meanwhile by someone else

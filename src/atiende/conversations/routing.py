@@ -97,10 +97,14 @@ async def active_campaign(session: AsyncSession, channel: Channel) -> Campaign:
     cache: dict[int, Campaign] = session.info.setdefault("active_campaigns", {})
     if channel.id in cache:
         return cache[channel.id]
-    campaign = await session.scalar(_ACTIVE_CAMPAIGN, {"channel_id": channel.id})
+    campaign = cache[channel.id] = await load_active_campaign(session, channel.id)
+    return campaign
+
+
+async def load_active_campaign(session: AsyncSession, channel_id: int) -> Campaign:
+    campaign = await session.scalar(_ACTIVE_CAMPAIGN, {"channel_id": channel_id})
     if campaign is None:
         raise Conflict("This channel serves no active campaign; link it to one", field="channel_id")
-    cache[channel.id] = campaign
     return campaign
 
 

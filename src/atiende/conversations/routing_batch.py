@@ -29,7 +29,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from atiende.campaigns.models import Campaign
+from atiende.campaigns.models import Campaign, CampaignChannel
 from atiende.catalog.models import FunnelStage
 from atiende.catalog.schedule_rules import is_open
 from atiende.catalog.schedule_snapshots import schedule_of
@@ -37,8 +37,8 @@ from atiende.channels.models import Channel
 from atiende.channels.protocol import InboundMessage
 from atiende.conversations import hours
 from atiende.conversations.assignment import (
-    announce_queue, anything_waits, campaign_is_open, choose, last_agents_of, lock_campaigns, record_assignment,
-    seats, stamp_last_assigned, take_seat,
+    announce_queue, campaign_is_open, choose, last_agents_of, lock_campaigns, record_assignment, seats_and_queue,
+    stamp_last_assigned, take_seat,
 )
 from atiende.conversations.closing import inactivity_key
 from atiende.conversations.events import ConversationQueued, MessageReceived, assignee, emit
@@ -46,9 +46,11 @@ from atiende.conversations.models import (
     Contact, ContactIdentity, Conversation, ConversationStatus, Direction, DispatchState, Message, SenderKind,
 )
 from atiende.conversations.routing import (
-    Received, active_campaign, dispatch_after_commit, learn, new_contact, new_conversation, receive, take_dispatches,
+    Received, dispatch_after_commit, learn, load_active_campaign, new_contact, new_conversation, receive,
+    take_dispatches,
 )
 from atiende.jobs import JobContext, JobStatus, ScheduledJob
+from atiende.kit.snapshots import Snapshots
 
 _SIMPLE = (ConversationStatus.queued, ConversationStatus.assigned)
 
@@ -76,6 +78,21 @@ class _Pending:
     concerned: tuple[int, ...]  # whom the message concerns, before this batch seated it
 
 
+# The campaign each channel feeds, kept a moment per process like the channels (``kit.snapshots``):
+# detached copies, read for their columns only; a change made here is seen at once, elsewhere
+# within a second. The one-at-a-time path loads its own.
+_campaigns: Snapshots[Campaign] = Snapshots(Campaign, CampaignChannel)
+
+
+async def _active_campaign(session: AsyncSession, channel_id: int) -> Campaign:
+    campaign = _campaigns.get(channel_id)
+    if campaign is None:
+        campaign = await load_active_campaign(session, channel_id)
+        session.expunge(campaign)
+        _campaigns.put(channel_id, campaign)
+    return campaign
+
+
 class _Batch:
     def __init__(self, session: AsyncSession, ctx: JobContext, now: datetime) -> None:
         self.session = session
@@ -95,7 +112,7 @@ class _Batch:
     async def prefetch(self, items: Sequence[tuple[Channel, InboundMessage]]) -> None:
         session = self.session
         for channel in {channel.id: channel for channel, _ in items}.values():
-            campaign = self.campaigns[channel.id] = await active_campaign(session, channel)
+            campaign = self.campaigns[channel.id] = await _active_campaign(session, channel.id)
             if campaign.id not in self.schedule_open:
                 schedule = await schedule_of(session, campaign.schedule_id)
                 self.schedule_open[campaign.id] = schedule is None or is_open(schedule, self.now)
@@ -220,10 +237,11 @@ class _Batch:
         for campaign_id, items in created.items():
             campaign = items[0].campaign
             with self.session.no_autoflush:  # the queue as it was before this batch
-                if not await campaign_is_open(self.session, campaign, self.now) \
-                        or await anything_waits(self.session, campaign_id):
+                if not await campaign_is_open(self.session, campaign, self.now):
                     continue
-                table = await seats(self.session, campaign)
+                table, older_wait = await seats_and_queue(self.session, campaign)
+                if older_wait is not False:  # they go first, or there is nobody to seat
+                    continue
                 last_agents = await last_agents_of(self.session, campaign, {
                     item.conversation.contact_id for item in items if item.conversation.contact_id is not None})
             seated = []
