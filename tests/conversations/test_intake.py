@@ -5,6 +5,7 @@ with backoff, or failed for good with their payload; a restart routes what a cra
 Here the app runs as a web process that leaves routing to workers (``inbound_routing=worker``), so
 deliveries wait until the test runs the router: that is how a batch forms."""
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import delete, event, select, text
 
+from atiende.bus import BusEvent, InProcessBus
 from atiende.campaigns.models import CampaignChannel, OutOfHoursAction
 from atiende.conversations import intake
 from atiende.conversations.intake import InboundRouter
@@ -238,3 +240,22 @@ async def test_intake_writes_without_waiting_for_the_disk_unless_told_to(
     relaxed = "durable" if database.relaxed_engine is database.engine else "relaxed"
     assert writers == [("inbound_deliveries", relaxed), ("messages", relaxed),
                        ("inbound_deliveries", "durable"), ("messages", relaxed)]
+
+
+async def test_a_burst_of_accepted_messages_wakes_the_workers_twice_not_once_each(
+        accept_only: InboundRouter, bus: InProcessBus, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first accept announces at once; those accepted while that announcement is on its way
+    share one more (it covers everything committed before it is sent)."""
+    sent: list[str] = []
+    publish = bus.publish
+
+    async def slow_publish(event: BusEvent) -> None:
+        sent.append(event.kind)
+        await asyncio.sleep(0.01)  # a round trip to Redis, long enough for the burst to arrive
+        await publish(event)
+
+    monkeypatch.setattr(bus, "publish", slow_publish)
+    await asyncio.gather(*(accept_only.after_accept() for _ in range(20)))
+    assert sent == ["engine.inbound_pending"] * 2
+    await accept_only.after_accept()  # a lone message later: announced at once, on its own
+    assert len(sent) == 3

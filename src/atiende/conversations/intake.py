@@ -70,7 +70,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 100  # deliveries routed per transaction, at most
 MAX_ATTEMPTS = 5  # then the delivery is failed and kept for an operator
-ANNOUNCE_EVERY = 0.002  # seconds: a web process tells the workers at most this often under load
 PRUNE_EVERY = 3600.0  # seconds between two prunings by one worker
 PRUNE_CHUNK = 5000
 
@@ -225,6 +224,7 @@ class InboundRouter:
         self._task: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._announcing = False
+        self._announce_again = False
         self._pruned_at: float | None = None
 
     async def route_pending(self) -> None:
@@ -268,13 +268,20 @@ class InboundRouter:
         """What a webhook runs after answering: route here, or wake the workers."""
         if self.ctx.settings.inbound_routing == "local":
             await self.route_pending()
-        elif not self._announcing:  # one announcement covers what is accepted until it is sent
-            self._announcing = True
-            try:
-                await asyncio.sleep(ANNOUNCE_EVERY)
-            finally:
-                self._announcing = False
-            await self.ctx.bus.publish(InboundPending(client_id=0))
+            return
+        # At once, and once more for whatever was accepted while an announcement was on its way:
+        # one announcement covers everything committed before it is sent, so a burst costs a
+        # few, and a lone message waits for no timer.
+        self._announce_again = True
+        if self._announcing:
+            return
+        self._announcing = True
+        try:
+            while self._announce_again:
+                self._announce_again = False
+                await self.ctx.bus.publish(InboundPending(client_id=0))
+        finally:
+            self._announcing = False
 
     def listen(self) -> None:
         """Route whenever a web process announces pending deliveries on the bus (worker mode)."""
