@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -109,6 +109,7 @@ _LAST_AGENTS = (select(Assignment.contact_id, Assignment.membership_id)
                 .where(Assignment.campaign_id == bindparam("campaign_id"),
                        Assignment.contact_id.in_(bindparam("contact_ids", expanding=True)))
                 .order_by(Assignment.started_at, Assignment.id))
+_INSERT_ASSIGNMENTS = insert(Assignment.__table__)
 _AGENTS = CampaignAgent.__table__
 # On the table, not the entity: an ORM update would first look for the rows' objects in the session.
 _STAMP = (update(_AGENTS).where(_AGENTS.c.campaign_id == bindparam("b_campaign_id"),
@@ -175,7 +176,7 @@ async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaig
                 seat = choose(campaign, state, conversation, table, last_agents,
                               avoid=(keep_away or {}).get(conversation.id))
                 if seat is not None:
-                    _assign(session, bus, campaign, conversation, seat, now)
+                    take_seat(conversation, seat, now)
                     assigned.append(conversation)
                     if not any(s.eligible for s in table.values()):
                         break
@@ -183,8 +184,7 @@ async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaig
                 if whole_queue:
                     waiting = len(batch) - len(assigned)
                 break
-        if assigned:
-            await stamp_last_assigned(session, campaign.id, {c.assigned_membership_id for c in assigned}, now)
+        await record_stretches(session, bus, campaign, assigned, now)
         await session.flush()
     if assigned or announce:
         await announce_queue(session, bus, campaign, waiting=waiting)
@@ -240,15 +240,9 @@ def choose(campaign: Campaign, state: DispatchState, conversation: Conversation,
     return min(candidates.values(), key=lambda s: (s.load, s.last_assigned_at or NEVER, s.membership_id))
 
 
-def _assign(session: AsyncSession, bus: EventBus, campaign: Campaign, conversation: Conversation,
-            seat: Seat, now: datetime) -> None:
-    """Record the stretch (inserted at the next flush, with the pass's others in one statement)."""
-    take_seat(conversation, seat, now)
-    record_assignment(session, bus, campaign, conversation, now)
-
-
 def take_seat(conversation: Conversation, seat: Seat, now: datetime) -> None:
-    """The conversation is the agent's from now on (in memory; the next flush writes it)."""
+    """The conversation is the agent's from now on (in memory; the next flush writes it; its
+    stretch is recorded by ``record_stretches``)."""
     conversation.status = ConversationStatus.assigned
     conversation.assigned_membership_id = seat.membership_id
     conversation.assigned_at = now
@@ -257,25 +251,30 @@ def take_seat(conversation: Conversation, seat: Seat, now: datetime) -> None:
     seat.last_assigned_at = now
 
 
-def record_assignment(session: AsyncSession, bus: EventBus, campaign: Campaign, conversation: Conversation,
-                      now: datetime) -> None:
-    """The stretch of the agent who took the seat, and the event; the conversation has its id."""
-    assert conversation.assigned_membership_id is not None
-    session.add(Assignment(conversation_id=conversation.id, campaign_id=campaign.id,
-                           contact_id=conversation.contact_id, membership_id=conversation.assigned_membership_id,
-                           started_at=now))
-    emit(session, bus, ConversationAssigned(
-        client_id=conversation.client_id, campaign_id=campaign.id, conversation_id=conversation.id,
-        status=conversation.status, membership_id=conversation.assigned_membership_id,
-        membership_ids=(conversation.assigned_membership_id,)))
+async def record_stretches(session: AsyncSession, bus: EventBus, campaign: Campaign,
+                           conversations: Sequence[Conversation], now: datetime) -> None:
+    """The stretches of the agents who took seats (one insert, no ORM objects: nothing in the
+    transaction reads them back), their events, and when each agent last got one."""
+    if not conversations:
+        return
+    await session.execute(_INSERT_ASSIGNMENTS, [
+        {"conversation_id": c.id, "campaign_id": campaign.id, "contact_id": c.contact_id,
+         "membership_id": c.assigned_membership_id, "started_at": now} for c in conversations])
+    for conversation in conversations:
+        assert conversation.assigned_membership_id is not None
+        emit(session, bus, ConversationAssigned(
+            client_id=conversation.client_id, campaign_id=campaign.id, conversation_id=conversation.id,
+            status=conversation.status, membership_id=conversation.assigned_membership_id,
+            membership_ids=(conversation.assigned_membership_id,)))
+    await stamp_last_assigned(session, campaign.id, {c.assigned_membership_id for c in conversations}, now)
 
 
 async def assign_to(session: AsyncSession, bus: EventBus, campaign: Campaign, conversation: Conversation,
                     membership_id: int, now: datetime) -> None:
     """Give ``conversation`` to one chosen agent (a transfer); the caller checked eligibility."""
     table = await seats(session, campaign)
-    _assign(session, bus, campaign, conversation, table[membership_id], now)
-    await stamp_last_assigned(session, campaign.id, {membership_id}, now)
+    take_seat(conversation, table[membership_id], now)
+    await record_stretches(session, bus, campaign, [conversation], now)
     await session.flush()
 
 

@@ -365,8 +365,7 @@ class InboundRouter:
                                   [(row.channel_id, row.external_id) for row in rows])))).all()}
         fresh = [row for row in rows if (row.channel_id, row.external_id) not in stored]
         items = [(channels[row.channel_id], from_payload(row.external_id, row.payload)) for row in fresh]
-        made = {row.id: (received.message.id, received.conversation.id)
-                for row, received in zip(fresh, await route_many(session, self.ctx, items), strict=True)}
+        made = {row.id: ids for row, ids in zip(fresh, await route_many(session, self.ctx, items), strict=True)}
         marks = []
         for row in rows:
             message_id, conversation_id = made.get(row.id) or stored[(row.channel_id, row.external_id)]

@@ -176,9 +176,6 @@ class Message(IdMixin, Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    # Set when messages are added in bulk (the flush inserts the conversation first); never loaded.
-    conversation: Mapped[Conversation] = relationship(lazy="raise")
-
 
 class Assignment(IdMixin, Base):
     """One agent's stretch on a conversation."""

@@ -25,8 +25,9 @@ that arrives while its campaign's schedule is closed takes the one-at-a-time pat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select, tuple_
+from sqlalchemy import bindparam, delete, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.campaigns.models import Campaign, CampaignChannel
@@ -37,8 +38,8 @@ from atiende.channels.models import Channel
 from atiende.channels.protocol import InboundMessage
 from atiende.conversations import hours
 from atiende.conversations.assignment import (
-    announce_queue, campaign_is_open, choose, last_agents_of, lock_campaigns, record_assignment, seats_and_queue,
-    stamp_last_assigned, take_seat,
+    announce_queue, campaign_is_open, choose, last_agents_of, lock_campaigns, record_stretches, seats_and_queue,
+    take_seat,
 )
 from atiende.conversations.closing import inactivity_key
 from atiende.conversations.events import ConversationQueued, MessageReceived, assignee, emit
@@ -46,7 +47,7 @@ from atiende.conversations.models import (
     Contact, ContactIdentity, Conversation, ConversationStatus, Direction, DispatchState, Message, SenderKind,
 )
 from atiende.conversations.routing import (
-    Received, dispatch_after_commit, learn, load_active_campaign, new_contact, new_conversation, receive,
+    dispatch_after_commit, learn, load_active_campaign, new_contact, new_conversation, receive,
     take_dispatches,
 )
 from atiende.jobs import JobContext, JobStatus, ScheduledJob
@@ -55,6 +56,10 @@ from atiende.kit.snapshots import Snapshots
 _SIMPLE = (ConversationStatus.queued, ConversationStatus.assigned)
 
 # The prefetch's statements, built once (building one costs more Python than running it).
+_MESSAGES = Message.__table__
+# Messages are inserted as rows, not ORM objects: nothing in the batch reads them back, and the unit
+# of work cost more than the insert (benchmarks/README.md).
+_INSERT_MESSAGES = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
 _BY_IDENTITY = (select(ContactIdentity.channel_id, ContactIdentity.external_id, Contact)
                 .join(Contact, Contact.id == ContactIdentity.contact_id)
                 .where(tuple_(ContactIdentity.channel_id, ContactIdentity.external_id)
@@ -72,7 +77,7 @@ class _Pending:
     index: int
     campaign: Campaign
     conversation: Conversation
-    message: Message
+    message: dict[str, Any]  # the message's row, but for its conversation's id
     created: bool
     status: ConversationStatus  # the conversation's, before this batch seated it
     concerned: tuple[int, ...]  # whom the message concerns, before this batch seated it
@@ -106,7 +111,7 @@ class _Batch:
         self.schedule_open: dict[int, bool] = {}  # campaign id → open now
         self.first_stage: dict[int, int | None] = {}  # campaign id → first funnel stage
         self.pending: list[_Pending] = []
-        self.results: dict[int, Received] = {}
+        self.results: dict[int, tuple[int, int]] = {}  # index → (message id, conversation id)
         self.seated: dict[int, tuple[Campaign, list[Conversation], int]] = {}  # campaign id → (…, seated, left)
 
     async def prefetch(self, items: Sequence[tuple[Channel, InboundMessage]]) -> None:
@@ -180,11 +185,9 @@ class _Batch:
             self.session.add(conversation)
             self.open[(campaign.id, id(contact))] = conversation
         conversation.last_inbound_at = self.now
-        message = Message(conversation=conversation, channel_id=channel.id, direction=Direction.inbound,
-                          sender=SenderKind.contact, text=inbound.text,
-                          attachments=[a.model_dump(mode="json") for a in inbound.attachments],
-                          external_id=inbound.external_id, created_at=self.now, provider_at=inbound.sent_at)
-        self.session.add(message)
+        message = {"channel_id": channel.id, "direction": Direction.inbound, "sender": SenderKind.contact,
+                   "text": inbound.text, "attachments": [a.model_dump(mode="json") for a in inbound.attachments],
+                   "external_id": inbound.external_id, "created_at": self.now, "provider_at": inbound.sent_at}
         self.pending.append(_Pending(index, campaign, conversation, message, created, conversation.status,
                                      assignee(conversation)))
 
@@ -197,20 +200,22 @@ class _Batch:
             self.open[(campaign.id, id(contact))] = received.conversation
         else:  # closed at once (out of hours, action Cerrar) or by the survey's last answer
             self.open.pop((campaign.id, id(contact)), None)
-        self.results[index] = received
+        self.results[index] = (received.message.id, received.conversation.id)
 
     async def settle(self) -> None:
         """Insert what was added so far, then announce and react, message by message."""
         if not self.pending:
             return
-        await self.session.flush()
+        await self.session.flush()  # contacts and conversations: the messages need their ids
+        message_ids = (await self.session.execute(_INSERT_MESSAGES, [
+            {**item.message, "conversation_id": item.conversation.id} for item in self.pending])).scalars().all()
         timers: list[str] = []
-        for item in self.pending:
+        for item, message_id in zip(self.pending, message_ids, strict=True):
             conversation, message = item.conversation, item.message
             emit(self.session, self.ctx.bus, MessageReceived(
                 client_id=conversation.client_id, campaign_id=item.campaign.id, conversation_id=conversation.id,
-                status=item.status, membership_ids=item.concerned, message_id=message.id,
-                text=message.text, at=self.now))
+                status=item.status, membership_ids=item.concerned, message_id=message_id,
+                text=message["text"], at=self.now))
             if item.created:
                 emit(self.session, self.ctx.bus, ConversationQueued(
                     client_id=conversation.client_id, campaign_id=item.campaign.id, conversation_id=conversation.id,
@@ -219,7 +224,7 @@ class _Batch:
                 timers.append(inactivity_key(conversation.id))  # the contact is waiting for us now
             elif item.campaign.id not in self.seated:
                 dispatch_after_commit(self.session, self.ctx, item.campaign.id)
-            self.results[item.index] = Received(message, conversation)
+            self.results[item.index] = (message_id, conversation.id)
         if timers:
             await self.session.execute(delete(ScheduledJob).where(ScheduledJob.key.in_(timers),
                                                                   ScheduledJob.status == JobStatus.pending))
@@ -256,11 +261,7 @@ class _Batch:
         """After the insert: the stretches and events of what ``seat_new`` seated, the queue's
         new length, and the hours job, as the campaign's pass would have left them."""
         for campaign_id, (campaign, seated, left) in self.seated.items():
-            for conversation in seated:
-                record_assignment(self.session, self.ctx.bus, campaign, conversation, self.now)
-            if seated:
-                await stamp_last_assigned(self.session, campaign_id,
-                                          {c.assigned_membership_id for c in seated}, self.now)
+            await record_stretches(self.session, self.ctx.bus, campaign, seated, self.now)
             await announce_queue(self.session, self.ctx.bus, campaign, waiting=left)
             await hours.ensure_hours_job(self.session, campaign, self.now)
 
@@ -272,8 +273,9 @@ class _Batch:
 
 
 async def route_many(session: AsyncSession, ctx: JobContext,
-                     items: Sequence[tuple[Channel, InboundMessage]]) -> list[Received]:
-    """Store ``items`` (messages not stored before) in order; what each became, in the same order."""
+                     items: Sequence[tuple[Channel, InboundMessage]]) -> list[tuple[int, int]]:
+    """Store ``items`` (messages not stored before) in order; what each became (its message's and
+    conversation's ids), in the same order."""
     batch = _Batch(session, ctx, ctx.clock.now())
     await batch.prefetch(items)
     for index, (channel, inbound) in enumerate(items):
