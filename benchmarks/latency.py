@@ -47,6 +47,7 @@ class LatencyResult:
     answer_p50_ms: float
     answer_p99_ms: float
     topology: str = "single"
+    durable_acks: bool = False
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -180,14 +181,19 @@ async def _conversations_of(url: str, delivery_ids: list[int]) -> dict[int, int]
 
 
 def run(workdir: Path, *, rate: int = 200, seconds: float = 15, warmup: float = 2, agents: int = 50,
-        grace: float = 15, topology: str = "single", log: Callable[[str], None] = print) -> LatencyResult:
-    """``topology``: as ``servers.deployment`` (``split`` needs Redis at 127.0.0.1:6379)."""
+        grace: float = 15, topology: str = "single", durable_acks: bool = False,
+        log: Callable[[str], None] = print) -> LatencyResult:
+    """``topology``: as ``servers.deployment`` (``split`` needs Redis at 127.0.0.1:6379);
+    ``durable_acks``: webhooks answer only once PostgreSQL flushed their messages to disk
+    (``ATIENDE_INBOUND_SYNCHRONOUS_COMMIT=true``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     capacity = int(rate * (seconds + warmup) / agents) + 10  # room for every conversation of the run
     with world.scratch_database() as url:
         bench = asyncio.run(world.seed(url, agents=agents, capacity=capacity, online=True, tokens=True))
-        with servers.deployment(topology, url, workdir, "latency") as server:
-            log(f"  {agents} agents on the WebSocket; {rate} msg/s for {seconds}s after {warmup}s warm-up ({topology})")
+        extra = {"inbound_synchronous_commit": "true"} if durable_acks else {}
+        with servers.deployment(topology, url, workdir, "latency", **extra) as server:
+            log(f"  {agents} agents on the WebSocket; {rate} msg/s for {seconds}s after {warmup}s warm-up ({topology}"
+                + (", durable acks)" if durable_acks else ")"))
             sent_at, arrivals, answers, failures, elapsed = asyncio.run(
                 _drive(server.base_url, bench, rate=rate, seconds=seconds, warmup=warmup, grace=grace))
         conversation_of = asyncio.run(_conversations_of(url, list(sent_at)))
@@ -206,7 +212,8 @@ def run(workdir: Path, *, rate: int = 200, seconds: float = 15, warmup: float = 
         p50_ms=round(percentile(latencies, 50), 1), p90_ms=round(percentile(latencies, 90), 1),
         p99_ms=round(percentile(latencies, 99), 1), max_ms=round(max(latencies), 1) if latencies else float("nan"),
         answer_p50_ms=round(percentile([a * 1000 for a in answers], 50), 1),
-        answer_p99_ms=round(percentile([a * 1000 for a in answers], 99), 1), topology=topology, notes=notes)
+        answer_p99_ms=round(percentile([a * 1000 for a in answers], 99), 1), topology=topology,
+        durable_acks=durable_acks, notes=notes)
     log(f"    assigned event p50 {result.p50_ms} ms, p99 {result.p99_ms} ms ({result.events}/{result.sent} events)"
         + (f"; mean {statistics.fmean(latencies):.1f} ms" if latencies else ""))
     return result

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import assignment_scale, latency, statements, throughput
+from benchmarks import assignment_scale, disk, latency, statements, throughput
 
 PARTS = ("throughput", "latency", "assignment")
 SHAPES = {"single": "one process", "split": "web + worker (Redis)"}
@@ -103,11 +103,26 @@ def report(results: dict[str, Any], info: dict[str, str]) -> str:
                 f"      target p99 < 100 ms: {verdict(lat['p99_ms'] < 100 and lat['missing'] == 0)}",
                 *[f"      note: {note}" for note in lat["notes"]],
             ]
+    if "latency_durable" in results:
+        lat = results["latency_durable"]
+        lines += [
+            f"   for reference, web + worker with durable acks (ATIENDE_INBOUND_SYNCHRONOUS_COMMIT=true): "
+            f"p50 {lat['p50_ms']} ms   p90 {lat['p90_ms']} ms   p99 {lat['p99_ms']} ms   max {lat['max_ms']} ms   "
+            f"(events {lat['events']}/{lat['sent']}; POST answered p50 {lat['answer_p50_ms']} ms, "
+            f"p99 {lat['answer_p99_ms']} ms)",
+        ]
     if "latency_reference" in results:
         ref = results["latency_reference"]
         lines += [
             f"   for reference, at {ref['rate']} msg/s: p50 {ref['p50_ms']} ms   p99 {ref['p99_ms']} ms   "
             f"(events {ref['events']}/{ref['sent']}; POST answered p50 {ref['answer_p50_ms']} ms)",
+        ]
+    if "commit_latency" in results:
+        c = results["commit_latency"]
+        lines += [
+            f"   this machine's durable commit (one-row insert, WAL flushed), {c['rate']}/s for {c['seconds']} s, "
+            f"idle server: p50 {c['p50_ms']} ms   p99 {c['p99_ms']} ms   p99.9 {c['p999_ms']} ms   "
+            f"max {c['max_ms']} ms   ({c['over_50_ms']} of {c['commits']} over 50 ms)",
         ]
     if "assignment" in results:
         a = results["assignment"]
@@ -154,9 +169,14 @@ def main(argv: list[str] | None = None) -> int:
             results[part] = [latency.run(workdir / f"{part}-{shape}", topology=shape, log=log, **options).as_dict()
                              for shape in SHAPES]
             if not args.quick:
+                log("[latency with durable acks: webhooks wait for the disk, for reference]")
+                results["latency_durable"] = latency.run(workdir / "latency-durable", topology="split",
+                                                         durable_acks=True, log=log).as_dict()
                 log("[latency at a rate the server sustains, for reference]")
                 results["latency_reference"] = latency.run(workdir / "latency-reference", rate=REFERENCE_RATE,
                                                            seconds=10, warmup=1, log=log).as_dict()
+                log("[this machine's durable commits, for reference]")
+                results["commit_latency"] = disk.run().as_dict()
         else:
             results[part] = assignment_scale.run(workdir / part, log=log, **options).as_dict()
     info["load_average_end"] = load()

@@ -107,17 +107,18 @@ def worker(database_url: str, log_path: Path, *, redis_url: str, redis_channel: 
 
 @contextmanager
 def deployment(topology: str, database_url: str, workdir: Path, name: str, *,
-               redis_url: str = "redis://127.0.0.1:6379/0") -> Iterator[Server]:
+               redis_url: str = "redis://127.0.0.1:6379/0", **settings: str) -> Iterator[Server]:
     """``single``: one ``atiende serve`` process does everything (accepts, routes, assigns, runs
     jobs) on the in-process bus. ``split``: a web process that only accepts (worker off, routing
-    left to workers) and an ``atiende worker`` process that routes and assigns, on the Redis bus."""
+    left to workers) and an ``atiende worker`` process that routes and assigns, on the Redis bus.
+    ``settings``: more ATIENDE_* variables for the process that accepts webhooks."""
     if topology == "single":
-        with atiende(database_url, workdir / f"{name}.log") as server:
+        with atiende(database_url, workdir / f"{name}.log", **settings) as server:
             yield server
         return
     channel = f"atiende-bench:{name}:{time.time_ns()}"
     with atiende(database_url, workdir / f"{name}-web.log", redis_url=redis_url, redis_channel=channel,
-                 worker_enabled="false", inbound_routing="worker") as server, \
+                 worker_enabled="false", inbound_routing="worker", **settings) as server, \
             worker(database_url, workdir / f"{name}-worker.log", redis_url=redis_url, redis_channel=channel):
         yield server
 

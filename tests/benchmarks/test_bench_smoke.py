@@ -5,7 +5,7 @@ this only proves ``python -m benchmarks.run`` still works against the current en
 import math
 from pathlib import Path
 
-from benchmarks import assignment_scale, latency, run, statements, throughput
+from benchmarks import assignment_scale, disk, latency, run, statements, throughput
 
 
 def quiet(_message: str) -> None:
@@ -45,6 +45,20 @@ def test_latency_matches_each_post_with_its_assigned_event(tmp_path: Path) -> No
     assert result.events == result.sent and result.missing == 0
     assert 0 < result.p50_ms <= result.p99_ms <= result.max_ms
     assert not math.isnan(result.answer_p99_ms)
+
+
+def test_latency_with_durable_acks_runs_web_and_worker(tmp_path: Path) -> None:
+    result = latency.run(tmp_path, **run.QUICK["latency"], topology="split", durable_acks=True, log=quiet)
+
+    assert (result.topology, result.durable_acks) == ("split", True)
+    assert result.events == result.sent > 0 and result.missing == 0
+
+
+def test_the_commit_probe_times_every_commit() -> None:
+    result = disk.run(rate=100, seconds=0.5)
+
+    assert result.commits == 50
+    assert 0 < result.p50_ms <= result.p99_ms <= result.p999_ms <= result.max_ms
 
 
 def test_assignment_is_timed_at_two_queue_lengths(tmp_path: Path) -> None:
