@@ -106,7 +106,7 @@ class Database:
         self.relaxed_engine = self.engine
         if not is_sqlite(url):
             self.relaxed_engine = create_async_engine(url, **{
-                **kwargs, "pool_size": 10, "max_overflow": 10,
+                **kwargs,
                 "connect_args": {**kwargs["connect_args"], "server_settings": {"synchronous_commit": "off"}}})
         self.relaxed_sessionmaker = async_sessionmaker(self.relaxed_engine, expire_on_commit=False)
 
