@@ -39,19 +39,13 @@ def test_statements_of_one_inbound_message_are_counted(tmp_path: Path) -> None:
 
 
 def test_latency_matches_each_post_with_its_assigned_event(tmp_path: Path) -> None:
-    result = latency.run(tmp_path, **run.QUICK["latency"], log=quiet)
+    result = latency.run(tmp_path, **run.QUICK["latency"], durable_acks=True, log=quiet)
 
+    assert result.durable_acks and "synchronous" not in " ".join(result.notes)
     assert result.sent > 0 and result.answered == result.sent
     assert result.events == result.sent and result.missing == 0
     assert 0 < result.p50_ms <= result.p99_ms <= result.max_ms
     assert not math.isnan(result.answer_p99_ms)
-
-
-def test_latency_with_durable_acks_runs_web_and_worker(tmp_path: Path) -> None:
-    result = latency.run(tmp_path, **run.QUICK["latency"], topology="split", durable_acks=True, log=quiet)
-
-    assert (result.topology, result.durable_acks) == ("split", True)
-    assert result.events == result.sent > 0 and result.missing == 0
 
 
 def test_the_commit_probe_times_every_commit() -> None:
