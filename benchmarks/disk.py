@@ -57,5 +57,5 @@ def run(*, rate: int = 200, seconds: float = 10) -> CommitLatency:
     with world.scratch_database() as url:
         took = sorted(asyncio.run(_probe(url, rate, seconds)))
     return CommitLatency(rate=rate, seconds=seconds, commits=len(took), p50_ms=_at(took, 0.5), p99_ms=_at(took, 0.99),
-                         p999_ms=_at(took, 0.999), max_ms=round(took[-1], 1),
+                         p999_ms=_at(took, 0.999), max_ms=round(took[-1], 2),
                          over_50_ms=sum(1 for t in took if t > 50))
