@@ -11,9 +11,8 @@ provider id, so a redelivery is recognised there). Chatwoot and Rocket.Chat answ
 the same way and route in background jobs.
 
 The router (``InboundRouter``) claims pending deliveries oldest first (``FOR UPDATE SKIP LOCKED``,
-so several processes share the work) and routes a whole batch in one transaction through
-``routing.receive``; the after-commit work (events, one dispatch pass per campaign) then runs once
-per batch. Under load batches grow and the cost per message falls. A batch that fails is retried
+so several processes share the work) and routes a whole batch, assignments included, in one
+transaction (``routing_batch``); its events go out after the commit, in one bus message. Under load batches grow and the cost per message falls. A batch that fails is retried
 one delivery at a time; a delivery that still fails is retried with backoff, and a business refusal
 (the channel lost its campaign) marks it ``failed`` with the error, the payload kept.
 

@@ -56,10 +56,6 @@ from atiende.kit.snapshots import Snapshots
 _SIMPLE = (ConversationStatus.queued, ConversationStatus.assigned)
 
 # The prefetch's statements, built once (building one costs more Python than running it).
-_MESSAGES = Message.__table__
-# Messages are inserted as rows, not ORM objects: nothing in the batch reads them back, and the unit
-# of work cost more than the insert (benchmarks/README.md).
-_INSERT_MESSAGES = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
 _BY_IDENTITY = (select(ContactIdentity.channel_id, ContactIdentity.external_id, Contact)
                 .join(Contact, Contact.id == ContactIdentity.contact_id)
                 .where(tuple_(ContactIdentity.channel_id, ContactIdentity.external_id)
@@ -70,6 +66,10 @@ _OPEN = (select(Conversation).where(Conversation.campaign_id.in_(bindparam("camp
                                     Conversation.contact_id.in_(bindparam("contact_ids", expanding=True)),
                                     Conversation.status != ConversationStatus.closed)
          .order_by(Conversation.id).with_for_update(of=Conversation).execution_options(populate_existing=True))
+# Messages are inserted as rows, not ORM objects: nothing in the batch reads them back, and the unit
+# of work cost more than the insert (benchmarks/README.md).
+_MESSAGES = Message.__table__
+_INSERT_MESSAGES = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
 
 
 @dataclass
