@@ -32,20 +32,6 @@ pytest_plugins = ["tests.factories"]
 
 DEFAULT_POSTGRESQL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
-# The slowest modules (browsers, servers in subprocesses, schema fuzzing) run first. The suite runs
-# on two xdist workers that take a whole module at a time, in collection order; collected last
-# (``ui/``, ``workspace/`` sort after the rest), they kept one worker busy for minutes after the
-# other had finished.
-SLOW_FIRST = ("tests/workspace/", "tests/ui/", "tests/test_openapi_fuzz.py", "tests/channels/webchat/test_browser.py",
-              "tests/benchmarks/", "tests/conversations/test_multiprocess.py", "tests/test_demo.py")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        return next((n for n, prefix in enumerate(SLOW_FIRST) if item.nodeid.startswith(prefix)), len(SLOW_FIRST))
-
-    items.sort(key=rank)  # stable: each module keeps its own order
-
 
 def _database_bases() -> list[str]:
     chosen = os.environ.get("ATIENDE_TEST_DATABASE_URL")
