@@ -20,9 +20,10 @@ Rules (tab *Método de asignación*):
   hold back those behind it.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -96,15 +97,13 @@ _SEATS = (select(CampaignAgent.membership_id,
           .join(Membership, Membership.id == CampaignAgent.membership_id)
           .outerjoin(_LOADS, _LOADS.c.membership_id == CampaignAgent.membership_id)
           .where(CampaignAgent.campaign_id == bindparam("campaign_id")))
-_WAITING = (select(Conversation).where(Conversation.campaign_id == bindparam("campaign_id"),
-                                       Conversation.status == ConversationStatus.queued))
-_WAITING_HEAD = (_WAITING.order_by(Conversation.queued_at, Conversation.id).limit(BATCH)
-                 .with_for_update(of=Conversation).execution_options(populate_existing=True))
-_WAITING_AFTER = (_WAITING.where(or_(Conversation.queued_at > bindparam("queued_at"),
-                                     and_(Conversation.queued_at == bindparam("queued_at"),
-                                          Conversation.id > bindparam("id"))))
-                  .order_by(Conversation.queued_at, Conversation.id).limit(BATCH)
-                  .with_for_update(of=Conversation).execution_options(populate_existing=True))
+_QUEUED_HERE = and_(Conversation.campaign_id == bindparam("campaign_id"),
+                    Conversation.status == ConversationStatus.queued)
+_WAITING_HEAD = (select(Conversation).where(_QUEUED_HERE).order_by(Conversation.queued_at, Conversation.id)
+                 .limit(BATCH).with_for_update(of=Conversation).execution_options(populate_existing=True))
+_WAITING_AFTER = _WAITING_HEAD.where(or_(Conversation.queued_at > bindparam("queued_at"),
+                                         and_(Conversation.queued_at == bindparam("queued_at"),
+                                              Conversation.id > bindparam("id"))))
 _LAST_AGENTS = (select(Assignment.contact_id, Assignment.membership_id)
                 .where(Assignment.campaign_id == bindparam("campaign_id"),
                        Assignment.contact_id.in_(bindparam("contact_ids", expanding=True)))
@@ -115,16 +114,14 @@ _AGENTS = CampaignAgent.__table__
 _STAMP = (update(_AGENTS).where(_AGENTS.c.campaign_id == bindparam("b_campaign_id"),
                                 _AGENTS.c.membership_id.in_(bindparam("b_membership_ids", expanding=True)))
           .values(last_assigned_at=bindparam("b_now")))
-_SEATS_AND_QUEUE = _SEATS.add_columns(exists().where(Conversation.campaign_id == bindparam("campaign_id"),
-                                                     Conversation.status == ConversationStatus.queued))
-_QUEUED = select(func.count()).where(Conversation.campaign_id == bindparam("campaign_id"),
-                                     Conversation.status == ConversationStatus.queued)
+_SEATS_AND_QUEUE = _SEATS.add_columns(exists().where(_QUEUED_HERE))
+_QUEUED = select(func.count()).where(_QUEUED_HERE)
 
 
 async def seats(session: AsyncSession, campaign: Campaign) -> dict[int, Seat]:
     """The campaign's agents with their capacity and current load, in one query."""
     rows = await session.execute(_SEATS, {"campaign_id": campaign.id, "client_id": campaign.client_id})
-    return {m: Seat(m, capacity, load, last, presence, active) for m, capacity, load, last, presence, active in rows}
+    return _seat_table(rows)
 
 
 async def seats_and_queue(session: AsyncSession, campaign: Campaign) -> tuple[dict[int, Seat], bool | None]:
@@ -132,8 +129,11 @@ async def seats_and_queue(session: AsyncSession, campaign: Campaign) -> tuple[di
     campaign has no agents), in one query."""
     rows = (await session.execute(_SEATS_AND_QUEUE, {"campaign_id": campaign.id,
                                                      "client_id": campaign.client_id})).all()
-    table = {m: Seat(m, capacity, load, last, presence, active) for m, capacity, load, last, presence, active, _ in rows}
-    return table, (bool(rows[0][-1]) if rows else None)
+    return _seat_table(row[:-1] for row in rows), (bool(rows[0][-1]) if rows else None)
+
+
+def _seat_table(rows: Iterable[Sequence[Any]]) -> dict[int, Seat]:
+    return {m: Seat(m, capacity, load, last, presence, active) for m, capacity, load, last, presence, active in rows}
 
 
 async def campaign_is_open(session: AsyncSession, campaign: Campaign, now: datetime) -> bool:
@@ -166,12 +166,12 @@ async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaig
             # The last agents of as many contacts as there are free seats, in one query; a contact
             # further down (those before it were pinned to busy exclusive agents) is looked up alone.
             free = sum(max(0, s.capacity - s.load) for s in table.values() if s.eligible)
-            last_agents = await _last_agents(session, campaign, batch[:free])
+            last_agents = await last_agents_of(session, campaign, {c.contact_id for c in batch[:free]})
             looked_up = {c.contact_id for c in batch[:free]}
             for conversation in batch:
                 after = (conversation.queued_at or now, conversation.id)
                 if conversation.contact_id not in looked_up:
-                    last_agents.update(await _last_agents(session, campaign, [conversation]))
+                    last_agents.update(await last_agents_of(session, campaign, {conversation.contact_id}))
                     looked_up.add(conversation.contact_id)
                 seat = choose(campaign, state, conversation, table, last_agents,
                               avoid=(keep_away or {}).get(conversation.id))
@@ -199,10 +199,6 @@ async def _waiting_batch(session: AsyncSession, campaign_id: int,
         result = await session.scalars(_WAITING_AFTER, {"campaign_id": campaign_id, "queued_at": after[0],
                                                         "id": after[1]})
     return list(result.unique().all())
-
-
-async def _last_agents(session: AsyncSession, campaign: Campaign, batch: Sequence[Conversation]) -> dict[int, int]:
-    return await last_agents_of(session, campaign, {c.contact_id for c in batch})
 
 
 async def last_agents_of(session: AsyncSession, campaign: Campaign, contact_ids: set[int]) -> dict[int, int]:
@@ -266,7 +262,7 @@ async def record_stretches(session: AsyncSession, bus: EventBus, campaign: Campa
             client_id=conversation.client_id, campaign_id=campaign.id, conversation_id=conversation.id,
             status=conversation.status, membership_id=conversation.assigned_membership_id,
             membership_ids=(conversation.assigned_membership_id,)))
-    await stamp_last_assigned(session, campaign.id, {c.assigned_membership_id for c in conversations}, now)
+    await _stamp_last_assigned(session, campaign.id, {c.assigned_membership_id for c in conversations}, now)
 
 
 async def assign_to(session: AsyncSession, bus: EventBus, campaign: Campaign, conversation: Conversation,
@@ -278,7 +274,7 @@ async def assign_to(session: AsyncSession, bus: EventBus, campaign: Campaign, co
     await session.flush()
 
 
-async def stamp_last_assigned(session: AsyncSession, campaign_id: int, membership_ids: set[int | None],
+async def _stamp_last_assigned(session: AsyncSession, campaign_id: int, membership_ids: set[int | None],
                                now: datetime) -> None:
     """When each agent last got a conversation here (Inteligente's tie-break)."""
     await session.execute(_STAMP, {"b_campaign_id": campaign_id, "b_now": now,
