@@ -160,18 +160,16 @@ _channels: Snapshots[Channel] = Snapshots(Channel, Campaign, CampaignChannel)
 
 
 async def _channel(session: AsyncSession, channel_id: int, kind: ChannelKind) -> Channel:
-    key = (channel_id, kind.value)
-    cached = _channels.get(key)
-    if cached is not None:
-        return cached
-    found = (await session.execute(_CHANNEL, {"channel_id": channel_id, "kind": kind})).first()
-    if found is None:
-        raise NotFound("Channel not found or inactive", field="channel_id")
-    channel, serves_campaign = found
-    if not serves_campaign:
-        raise Conflict("This channel serves no active campaign; link it to one", field="channel_id")
-    session.expunge(channel)
-    return _channels.put(key, channel)
+    async def load() -> Channel:
+        found = (await session.execute(_CHANNEL, {"channel_id": channel_id, "kind": kind})).first()
+        if found is None:
+            raise NotFound("Channel not found or inactive", field="channel_id")
+        channel, serves_campaign = found
+        if not serves_campaign:
+            raise Conflict("This channel serves no active campaign; link it to one", field="channel_id")
+        return channel
+
+    return await _channels.get_or_load((channel_id, kind.value), session, load)
 
 
 async def accept(ctx: JobContext, channel_id: int, kind: ChannelKind, check: Check) -> list[AcceptedDelivery]:

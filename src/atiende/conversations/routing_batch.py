@@ -90,12 +90,7 @@ _campaigns: Snapshots[Campaign] = Snapshots(Campaign, CampaignChannel)
 
 
 async def _active_campaign(session: AsyncSession, channel_id: int) -> Campaign:
-    campaign = _campaigns.get(channel_id)
-    if campaign is None:
-        campaign = await load_active_campaign(session, channel_id)
-        session.expunge(campaign)
-        _campaigns.put(channel_id, campaign)
-    return campaign
+    return await _campaigns.get_or_load(channel_id, session, lambda: load_active_campaign(session, channel_id))
 
 
 class _Batch:

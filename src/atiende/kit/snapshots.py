@@ -8,10 +8,11 @@ changes; other processes see a change within ``seconds``.
 """
 
 import time
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -34,6 +35,17 @@ class Snapshots(Generic[T]):
     def put(self, key: Hashable, value: T) -> T:
         self._items[key] = (time.monotonic() + self.seconds, value)
         return value
+
+    async def get_or_load(self, key: Hashable, session: AsyncSession, load: Callable[[], Awaitable[T]]) -> T:
+        """The kept copy, else the ORM object ``load()`` reads, detached from ``session`` (it is
+        read for its columns only) and kept. A load that raises keeps nothing, so a refusal is
+        always current."""
+        found = self.get(key)
+        if found is None:
+            found = await load()
+            session.expunge(found)
+            self.put(key, found)
+        return found
 
     def forget(self) -> None:
         self._items.clear()
