@@ -31,11 +31,12 @@ def api_routers() -> list[APIRouter]:
     from atiende.conversations.canned import router as canned_replies
     from atiende.conversations.ws import router as conversation_events
     from atiende.demo import demo_router
+    from atiende.integrations.api import router as integrations
     from atiende.tenancy.api import clients, projects
 
     # Webhooks first: a request is matched against the routes in order, and they carry the volume.
     return [api_channel, channel_webhooks, auth, memberships, clients, projects, audit, campaigns, *catalog, channels,
-            conversations, agents, campaign_staff, conversation_events, canned_replies, demo_router]
+            conversations, agents, campaign_staff, conversation_events, canned_replies, integrations, demo_router]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -51,19 +52,26 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     worker = Worker(JobContext(database=database, clock=clock, bus=bus, settings=settings, http=http_client))
     from atiende.conversations.intake import InboundRouter
 
+    from atiende.integrations import capture
+    from atiende.integrations.dispatcher import WebhookDispatcher
+
     inbound_router = InboundRouter(worker.context)
     worker.passes.append(inbound_router.worker_pass)
+    capture.use_clock(clock)
+    webhook_dispatcher = WebhookDispatcher(worker.context)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await bus.start()
         if settings.worker_enabled:
             worker.start()
+            webhook_dispatcher.start()
             inbound_router.listen()  # web processes in ATIENDE_INBOUND_ROUTING=worker mode announce deliveries
         try:
             yield
         finally:
             await inbound_router.stop()
+            await webhook_dispatcher.stop()
             await worker.stop()
             await bus.stop()
             await http_client.aclose()
@@ -78,6 +86,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.bus = bus
     app.state.worker = worker
     app.state.inbound_router = inbound_router
+    app.state.webhook_dispatcher = webhook_dispatcher
     app.state.http = http_client
     install_error_handlers(app)
     for router in api_routers():

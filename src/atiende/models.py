@@ -13,6 +13,7 @@ from atiende.conversations.models import (
     Assignment, CampaignAgent, Contact, ContactIdentity, Conversation, DispatchState, Message, SurveyResponse,
 )
 from atiende.db import Base
+from atiende.integrations.models import WebhookDelivery, WebhookSubscription
 from atiende.jobs import ScheduledJob
 from atiende.tenancy.models import Client, Project
 
@@ -22,4 +23,5 @@ __all__ = [
     "AccessToken", "AuditEvent", "Base", "Campaign", "CampaignChannel", "CampaignField", "Channel", "Client",
     "FieldDefinition", "Funnel", "FunnelStage", "Holiday", "LoginAttempt", "Membership", "Project", "Schedule",
     "ScheduledJob", "SurveyBot", "SurveyQuestion", "TimeBand", "Typification", "User",
+    "WebhookDelivery", "WebhookSubscription",
 ]

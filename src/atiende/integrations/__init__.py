@@ -1,0 +1,1 @@
+"""Outgoing webhooks: conversation events delivered to the client's own systems."""

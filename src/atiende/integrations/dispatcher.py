@@ -1,0 +1,149 @@
+"""Sends pending deliveries: oldest first, one at a time per conversation, retried with
+exponential backoff for ``RETRY_HOURS``, then kept as failed.
+
+Runs as its own background task in every process with the worker enabled (a slow receiver
+must not hold up the jobs worker or the inbound router). Claims are row locks with a lease
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two processes never send the same delivery;
+a delivery whose older sibling (same subscription and conversation) is still pending or being
+sent waits, so a receiver sees a conversation's events in the order they happened even when
+one of them had to be retried.
+"""
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.orm import aliased
+
+from atiende.integrations import capture
+from atiende.integrations.models import DeliveryState, WebhookDelivery, WebhookSubscription
+from atiende.integrations.sender import TIMEOUT_SECONDS, Outcome, attempt
+from atiende.jobs import JobContext
+
+log = logging.getLogger(__name__)
+
+RETRY_HOURS = 24
+KEEP_DAYS = 30
+LEASE_SECONDS = 60
+BATCH = 50
+FIRST_RETRY_SECONDS = 10
+MAX_RETRY_SECONDS = 3600
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """10 s, 20 s, 40 s … capped at an hour (about 30 attempts in the 24 hours)."""
+    return timedelta(seconds=min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+def _due(now: datetime):  # type: ignore[no-untyped-def]
+    older = aliased(WebhookDelivery)
+    waiting_sibling = exists().where(
+        older.subscription_id == WebhookDelivery.subscription_id,
+        older.ordering_key == WebhookDelivery.ordering_key,
+        older.id < WebhookDelivery.id,
+        older.state.in_((DeliveryState.pending, DeliveryState.sending)))
+    return (select(WebhookDelivery, WebhookSubscription.url, WebhookSubscription.secret)
+            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+            .where(or_(and_(WebhookDelivery.state == DeliveryState.pending, WebhookDelivery.next_attempt_at <= now),
+                       and_(WebhookDelivery.state == DeliveryState.sending, WebhookDelivery.locked_until < now)),
+                   or_(WebhookDelivery.ordering_key.is_(None), ~waiting_sibling))
+            .order_by(WebhookDelivery.id).limit(BATCH)
+            .with_for_update(of=WebhookDelivery, skip_locked=True))
+
+
+class WebhookDispatcher:
+    def __init__(self, context: JobContext, *, poll_seconds: float = 1.0, concurrency: int = 8,
+                 timeout_seconds: float = TIMEOUT_SECONDS) -> None:
+        self.context = context
+        self.timeout_seconds = timeout_seconds
+        self.poll_seconds = poll_seconds
+        self._limit = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._last_prune: datetime | None = None
+
+    @property
+    def allow_private(self) -> bool:
+        return self.context.settings.webhooks_allow_private_addresses
+
+    async def _claim(self) -> list[tuple[WebhookDelivery, str, str]]:
+        now = self.context.clock.now()
+        async with self.context.database.session() as session:
+            rows = [(d, url, secret) for d, url, secret in (await session.execute(_due(now))).all()]
+            for delivery, _, _ in rows:
+                delivery.state = DeliveryState.sending
+                delivery.locked_until = now + timedelta(seconds=LEASE_SECONDS)
+                delivery.attempts += 1
+                delivery.first_attempt_at = delivery.first_attempt_at or now
+        return rows
+
+    async def run_due(self) -> int:
+        """Send everything due now (each conversation's next event per round); how many attempts."""
+        sent = 0
+        while claimed := await self._claim():
+            await asyncio.gather(*(self._send(*row) for row in claimed))
+            sent += len(claimed)
+        await self._prune()
+        return sent
+
+    async def _send(self, delivery: WebhookDelivery, url: str, secret: str) -> None:
+        async with self._limit:
+            outcome = await attempt(self.context.http, url=url, secret=secret, payload=delivery.payload,
+                                    unix_now=int(self.context.clock.now().timestamp()),
+                                    allow_private=self.allow_private, timeout=self.timeout_seconds)
+        await self._record(delivery, outcome)
+
+    async def _record(self, delivery: WebhookDelivery, outcome: Outcome) -> None:
+        now = self.context.clock.now()
+        values: dict[str, object] = {"response_status": outcome.status, "duration_ms": outcome.duration_ms,
+                                     "response_excerpt": outcome.excerpt, "last_error": outcome.error,
+                                     "locked_until": None}
+        if outcome.ok:
+            values.update(state=DeliveryState.delivered, delivered_at=now)
+        elif now - (delivery.first_attempt_at or now) >= timedelta(hours=RETRY_HOURS):
+            values["state"] = DeliveryState.failed
+        else:
+            values.update(state=DeliveryState.pending, next_attempt_at=now + retry_delay(delivery.attempts))
+        async with self.context.database.session() as session:
+            await session.execute(update(WebhookDelivery).where(
+                WebhookDelivery.id == delivery.id, WebhookDelivery.state == DeliveryState.sending,
+                WebhookDelivery.attempts == delivery.attempts).values(**values))
+
+    async def _prune(self) -> None:
+        now = self.context.clock.now()
+        if self._last_prune is not None and now - self._last_prune < timedelta(hours=1):
+            return
+        self._last_prune = now
+        async with self.context.database.session() as session:
+            await session.execute(delete(WebhookDelivery).where(
+                WebhookDelivery.state == DeliveryState.delivered,
+                WebhookDelivery.created_at < now - timedelta(days=KEEP_DAYS)))
+
+    # --- background loop -------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        capture.wakers.append(self.wake)
+        self._task = asyncio.create_task(self._loop())
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_due()
+            except Exception:
+                log.exception("webhook dispatch pass failed")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            capture.wakers.remove(self.wake)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
