@@ -264,3 +264,33 @@ async def test_a_client_without_subscriptions_gets_no_deliveries_and_disabled_on
                                                                       "active": True}, headers=sc.admin.headers)
     await sc.write("otra vez", contact="c-2")
     assert await deliveries(sc) == []
+
+
+async def test_two_dispatchers_with_their_own_connections_send_each_event_once(
+        http: httpx.AsyncClient, factory: Factory, crm: LocalReceiver, app, private_allowed: None) -> None:  # type: ignore[no-untyped-def]
+    """As two processes would: each has its own engine; row locks (SKIP LOCKED on PostgreSQL)
+    and the per-conversation turn keep every event single and in order."""
+    import asyncio
+
+    from atiende.db import Database
+    from atiende.jobs import JobContext
+
+    sc, _ = await staffed(http, factory, crm.url)
+    for n in range(6):
+        await sc.write(f"hola {n}", contact=f"c-{n % 3}")
+    settings = app.state.settings
+    databases = [Database(settings.database_url), Database(settings.database_url)]
+    try:
+        async with httpx.AsyncClient() as client:
+            dispatchers = [WebhookDispatcher(JobContext(database=db, clock=app.state.clock, bus=app.state.bus,
+                                                        settings=settings, http=client)) for db in databases]
+            await asyncio.gather(*(d.run_due() for d in dispatchers))
+    finally:
+        for db in databases:
+            await db.dispose()
+    ids = [p["id"] for p in crm.payloads]
+    assert len(ids) == len(set(ids)) == len(await deliveries(sc))
+    by_id = {d.event_id: d.id for d in await deliveries(sc)}
+    for conversation_id in {p["data"]["conversation_id"] for p in crm.payloads}:
+        sent = [by_id[p["id"]] for p in crm.payloads if p["data"]["conversation_id"] == conversation_id]
+        assert sent == sorted(sent)

@@ -41,6 +41,7 @@ SECTIONS: tuple[NavSection, ...] = (
         NavEntry("survey_bots", "/console/survey-bots", "poll", ADMIN),
         NavEntry("projects", "/console/projects", "folder", ADMIN),
         NavEntry("users", "/console/users", "badge", ADMIN),
+        NavEntry("integrations", "/console/integrations", "webhook", ADMIN),
     )),
     NavSection("admin", (
         NavEntry("admin_campaigns", "/console/admin/campaigns", "list_alt", MANAGERS),
