@@ -182,15 +182,20 @@ async def _conversations_of(url: str, delivery_ids: list[int]) -> dict[int, int]
 
 def run(workdir: Path, *, rate: int = 200, seconds: float = 15, warmup: float = 2, agents: int = 50,
         grace: float = 15, topology: str = "single", durable_acks: bool = False,
-        log: Callable[[str], None] = print) -> LatencyResult:
+        log: Callable[[str], None] = print, prepare: Callable[[str, world.World], None] | None = None,
+        settings: dict[str, str] | None = None) -> LatencyResult:
     """``topology``: as ``servers.deployment`` (``split`` needs Redis at 127.0.0.1:6379);
     ``durable_acks``: webhooks answer only once PostgreSQL flushed their messages to disk
-    (``ATIENDE_INBOUND_SYNCHRONOUS_COMMIT=true``)."""
+    (``ATIENDE_INBOUND_SYNCHRONOUS_COMMIT=true``); ``prepare(url, world)`` adds to the seeded
+    world before the server starts, ``settings`` more ATIENDE_* variables for it."""
     workdir.mkdir(parents=True, exist_ok=True)
     capacity = int(rate * (seconds + warmup) / agents) + 10  # room for every conversation of the run
     with world.scratch_database() as url:
         bench = asyncio.run(world.seed(url, agents=agents, capacity=capacity, online=True, tokens=True))
+        if prepare is not None:
+            prepare(url, bench)
         extra = {"inbound_synchronous_commit": "true"} if durable_acks else {}
+        extra.update(settings or {})
         with servers.deployment(topology, url, workdir, "latency", **extra) as server:
             log(f"  {agents} agents on the WebSocket; {rate} msg/s for {seconds}s after {warmup}s warm-up ({topology}"
                 + (", durable acks)" if durable_acks else ")"))

@@ -16,6 +16,7 @@ async def run_worker_forever(settings: Settings) -> None:
     import atiende.models  # noqa: F401  (job functions register on import of their domains)
     from atiende.app import api_routers
     from atiende.conversations.intake import InboundRouter
+    from atiende.integrations.dispatcher import WebhookDispatcher
 
     api_routers()  # importing the routers imports every domain, and so every @job
     database = Database(settings.database_url)
@@ -25,13 +26,16 @@ async def run_worker_forever(settings: Settings) -> None:
         worker = Worker(JobContext(database=database, clock=SystemClock(), bus=bus, settings=settings, http=http))
         router = InboundRouter(worker.context)
         worker.passes.append(router.worker_pass)
+        webhooks = WebhookDispatcher(worker.context)
         worker.start()
+        webhooks.start()
         router.listen()  # web processes in ATIENDE_INBOUND_ROUTING=worker mode announce deliveries
         settle_long_lived()
         try:
             await asyncio.Event().wait()
         finally:
             await router.stop()
+            await webhooks.stop()
             await worker.stop()
             await bus.stop()
             await database.dispose()

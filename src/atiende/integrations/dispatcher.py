@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 RETRY_HOURS = 24
 KEEP_DAYS = 30
 LEASE_SECONDS = 60
-BATCH = 50
+BATCH = 100
 FIRST_RETRY_SECONDS = 10
 MAX_RETRY_SECONDS = 3600
+GATHER_SECONDS = 0.1
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -54,7 +55,7 @@ def _due(now: datetime):  # type: ignore[no-untyped-def]
 
 
 class WebhookDispatcher:
-    def __init__(self, context: JobContext, *, poll_seconds: float = 1.0, concurrency: int = 8,
+    def __init__(self, context: JobContext, *, poll_seconds: float = 1.0, concurrency: int = 32,
                  timeout_seconds: float = TIMEOUT_SECONDS) -> None:
         self.context = context
         self.timeout_seconds = timeout_seconds
@@ -80,23 +81,24 @@ class WebhookDispatcher:
         return rows
 
     async def run_due(self) -> int:
-        """Send everything due now (each conversation's next event per round); how many attempts."""
+        """Send everything due now (each conversation's next event per round); how many attempts.
+        A round's outcomes are written in one transaction: a connection per delivery would take
+        the pool from the inbound path while a slow receiver keeps dozens in flight."""
         sent = 0
         while claimed := await self._claim():
-            await asyncio.gather(*(self._send(*row) for row in claimed))
+            outcomes = await asyncio.gather(*(self._send(*row) for row in claimed))
+            await self._record(list(zip((d for d, _, _ in claimed), outcomes, strict=True)))
             sent += len(claimed)
         await self._prune()
         return sent
 
-    async def _send(self, delivery: WebhookDelivery, url: str, secret: str) -> None:
+    async def _send(self, delivery: WebhookDelivery, url: str, secret: str) -> Outcome:
         async with self._limit:
-            outcome = await attempt(self.context.http, url=url, secret=secret, payload=delivery.payload,
-                                    unix_now=int(self.context.clock.now().timestamp()),
-                                    allow_private=self.allow_private, timeout=self.timeout_seconds)
-        await self._record(delivery, outcome)
+            return await attempt(self.context.http, url=url, secret=secret, payload=delivery.payload,
+                                 unix_now=int(self.context.clock.now().timestamp()),
+                                 allow_private=self.allow_private, timeout=self.timeout_seconds)
 
-    async def _record(self, delivery: WebhookDelivery, outcome: Outcome) -> None:
-        now = self.context.clock.now()
+    def _outcome_values(self, delivery: WebhookDelivery, outcome: Outcome, now: datetime) -> dict[str, object]:
         values: dict[str, object] = {"response_status": outcome.status, "duration_ms": outcome.duration_ms,
                                      "response_excerpt": outcome.excerpt, "last_error": outcome.error,
                                      "locked_until": None}
@@ -106,10 +108,16 @@ class WebhookDispatcher:
             values["state"] = DeliveryState.failed
         else:
             values.update(state=DeliveryState.pending, next_attempt_at=now + retry_delay(delivery.attempts))
+        return values
+
+    async def _record(self, results: list[tuple[WebhookDelivery, Outcome]]) -> None:
+        now = self.context.clock.now()
         async with self.context.database.session() as session:
-            await session.execute(update(WebhookDelivery).where(
-                WebhookDelivery.id == delivery.id, WebhookDelivery.state == DeliveryState.sending,
-                WebhookDelivery.attempts == delivery.attempts).values(**values))
+            for delivery, outcome in results:
+                # Only if still ours: a lease that ran out may have let another process retry it.
+                await session.execute(update(WebhookDelivery).where(
+                    WebhookDelivery.id == delivery.id, WebhookDelivery.state == DeliveryState.sending,
+                    WebhookDelivery.attempts == delivery.attempts).values(**self._outcome_values(delivery, outcome, now)))
 
     async def _prune(self) -> None:
         now = self.context.clock.now()
@@ -138,6 +146,7 @@ class WebhookDispatcher:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            await asyncio.sleep(GATHER_SECONDS)  # let a burst of commits add up to one round
 
     async def stop(self) -> None:
         with contextlib.suppress(ValueError):
