@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 ANSWER_SCORE = 72.0  # at or above: answer at once
 CLARIFY_SCORE = 56.0  # at or above (and below ANSWER_SCORE): "¿Te refieres a…?"
 CLEAR_MARGIN = 6.0  # the best must lead the runner-up by this much to be answered at once
+LEAD_SCORE, LEAD_MARGIN = 64.0, 20.0  # or, a little less sure, lead everything else by far
 
 CHAT_SPELLINGS = {
     "q": "que", "k": "que", "ke": "que", "xq": "porque", "pq": "porque", "porq": "porque", "xk": "porque",
@@ -95,9 +96,12 @@ class Match:
     def confident(self) -> bool:
         """Sure enough to answer at once."""
         best, second = self.best, self.runner_up
-        if best is None or best.score < ANSWER_SCORE:
+        if best is None:
             return False
-        return second is None or best.score - second.score >= CLEAR_MARGIN or best.score >= 95
+        margin = best.score - second.score if second is not None else best.score
+        if best.score >= LEAD_SCORE and margin >= LEAD_MARGIN:
+            return True
+        return best.score >= ANSWER_SCORE and (margin >= CLEAR_MARGIN or best.score >= 95)
 
     @property
     def plausible(self) -> bool:
