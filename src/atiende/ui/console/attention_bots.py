@@ -92,9 +92,10 @@ class AttentionBotsScreen(CatalogScreen[AttentionBot]):
                 def option_row(prefix: str, level: int) -> Any:
                     def draw(row: dict[str, Any], index: int) -> None:
                         with ui.column().classes("w-full gap-1"):
-                            with ui.row().classes("w-full no-wrap gap-2"):
+                            with ui.row().classes("w-full gap-2"):
                                 label = testid(ui.input(t("attention_bots.label"), value=row["label"])
-                                               .props("outlined dense maxlength=60").classes("grow"),
+                                               .props("outlined dense maxlength=60")
+                                               .style("flex: 1 1 12rem; min-width: 12rem"),
                                                f"{prefix}-label-{index}")
                                 allowed = {k: v for k, v in kinds.items() if level < 2 or k != MenuKind.submenu}
                                 kind = testid(ui.select(allowed, value=row["kind"], label=t("attention_bots.kind"))

@@ -51,9 +51,10 @@ class KnowledgeView:
         with ui.row().classes("w-full items-center gap-2 wrap"):
             testid(ui.button(t("attention_bots.back"), icon="arrow_back", on_click=lambda: ui.navigate.to(self.back))
                    .props("flat no-caps"), "knowledge-back")
-            ui.upload(label=t("attention_bots.import"), auto_upload=True, on_upload=self.imported,
-                      max_file_size=transfer.MAX_BYTES).props('accept=".csv,.xlsx" flat bordered no-thumbnails '
-                                                              'data-testid="knowledge-import"').classes("w-64")
+            upload = ui.upload(auto_upload=True, on_upload=self.imported, max_file_size=transfer.MAX_BYTES) \
+                .props('accept=".csv,.xlsx" data-testid="knowledge-import"').classes("hidden")
+            testid(ui.button(t("attention_bots.import"), icon="upload", on_click=lambda: upload.run_method("pickFiles"))
+                   .props("outline no-caps"), "knowledge-import-button")
             testid(ui.button(t("attention_bots.export_csv"), icon="download", on_click=lambda: self.export("csv"))
                    .props("outline no-caps"), "knowledge-export-csv")
             testid(ui.button(t("attention_bots.export_xlsx"), icon="download", on_click=lambda: self.export("xlsx"))
@@ -72,17 +73,16 @@ class KnowledgeView:
             empty_state(t("attention_bots.no_entries"), action=t("attention_bots.new_entry"),
                         on_click=lambda: self.open_form(None), icon="menu_book")
             return
-        with markup_table([t("attention_bots.question"), t("attention_bots.category"), t("common.state"), ""],
-                          testid_value="knowledge-table"):
+        with markup_table([t("attention_bots.question"), t("common.state"), ""], testid_value="knowledge-table"):
             for entry in self.entries:
                 with ui.element("tr").props(f'data-testid="entry-row-{entry.id}"'):
                     with ui.element("td"):
                         ui.label(entry.question).classes("text-weight-medium")
+                        details = [entry.category] if entry.category else []
                         if entry.phrasings:
-                            ui.label(t("attention_bots.phrasings_count", count=len(entry.phrasings))) \
-                                .classes("text-caption text-grey-7")
-                    with ui.element("td"):
-                        ui.label(entry.category)
+                            details.append(t("attention_bots.phrasings_count", count=len(entry.phrasings)))
+                        if details:
+                            ui.label(" · ".join(details)).classes("text-caption text-grey-7")
                     with ui.element("td"):
                         active_chip(entry.active)
                     with ui.element("td").classes("text-right"):
@@ -95,7 +95,6 @@ class KnowledgeView:
         help_text(t("attention_bots.try_help"))
         text = testid(ui.input(t("attention_bots.try_text")).props("outlined dense maxlength=500").classes("w-full"),
                       "try-text")
-        result = ui.column().classes("w-full gap-1")
 
         async def run() -> None:
             if not (text.value or "").strip():
@@ -109,6 +108,7 @@ class KnowledgeView:
         text.on("keydown.enter", run)
         testid(ui.button(t("attention_bots.try_button"), icon="play_arrow", on_click=run).props("unelevated no-caps"),
                "try-run")
+        result = ui.column().classes("w-full gap-1")
 
     def show_try(self, outcome: TryOut) -> None:
         testid(ui.label(t(f"attention_bots.decision.{outcome.decision}")).classes("text-weight-medium"),
