@@ -192,9 +192,12 @@ class FuzzyMatcher:
         query = normalise(text)
         if intent != Intent.question or not query or not self._choices:
             return Match(intent if intent != Intent.question else Intent.question, ())
-        scored = process.extract(query, self._choices, scorer=_score, limit=max(limit * 8, 24))
+        # rapidfuzz's own scorer (native code) picks the few phrasings worth weighing; the blended
+        # score is then computed for those only, so the cost grows slowly with the knowledge base.
+        shortlist = process.extract(query, self._choices, scorer=fuzz.token_set_ratio, limit=max(limit * 16, 48))
         best: dict[int, Candidate] = {}
-        for _choice, score, index in scored:
+        for choice, _rough, index in shortlist:
+            score = _score(query, choice)
             owner = self._owners[index]
             if owner not in best or score > best[owner].score:
                 best[owner] = Candidate(owner, self._questions[owner], round(float(score), 1), self._raw[index])
