@@ -2,16 +2,17 @@
 answers from the knowledge base, asks when unsure, closes what it resolves and hands off the rest
 with the whole transcript. Its replies go out through the channel's sender like an agent's."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import select
 
 from atiende.bots.replies import ASK_RESOLVED
+from atiende.campaigns.models import OutOfHoursAction
 from atiende.conversations.models import Conversation, InboundDelivery, Message
 from atiende.jobs import Worker
 from tests.bots.helpers import make_bot, set_menu
-from tests.conversations.scenario import Receiver, Scenario, build
+from tests.conversations.scenario import OFFICE, Receiver, Scenario, build
 from tests.factories import Factory
 
 
@@ -154,3 +155,34 @@ async def test_without_a_bot_nothing_changes(http: httpx.AsyncClient, factory: F
         assert (await session.get(Conversation, conversation_id)).bot_state is None  # type: ignore[union-attr]
         assert await session.scalar(select(InboundDelivery.state)) == "routed"
         assert len((await session.scalars(select(Message))).all()) == 1
+
+
+SATURDAY_NOON = datetime(2026, 3, 14, 17, 0, tzinfo=UTC)  # 12:00 in Bogotá, outside Mon–Fri 08–17
+
+
+async def test_out_of_hours_the_bot_answers_and_cerrar_applies_at_handoff(http: httpx.AsyncClient,
+                                                                        factory: Factory) -> None:
+    sc = await build(http, factory, bands=OFFICE, action=OutOfHoursAction.close)
+    bot = await make_bot(http, sc.admin, sc.client_id)
+    await sc.update_campaign(attention_bot_id=bot["id"], bot_answers_out_of_hours=True)
+    await sc.travel(SATURDAY_NOON)
+    conversation_id = (await sc.write("a que hora atienden?"))["conversation_id"]
+    assert (await sc.detail(conversation_id))["status"] == "bot"
+    assert (await lines(sc, conversation_id))[-1][1].startswith("Atendemos de lunes a viernes")
+    await sc.write("quiero hablar con un asesor")
+    detail = await sc.detail(conversation_id)
+    assert detail["status"] == "closed" and detail["close_reason"] == "out_of_hours"
+    assert detail["bot_handoff_reason"] == "keyword"
+    assert detail["messages"][-1]["text"] == "Nuestro horario es de lunes a viernes de 8 a 17."
+
+
+async def test_a_bot_that_does_not_answer_out_of_hours_leaves_the_schedule_rules_alone(
+        http: httpx.AsyncClient, factory: Factory) -> None:
+    sc = await build(http, factory, bands=OFFICE, action=OutOfHoursAction.queue)
+    bot = await make_bot(http, sc.admin, sc.client_id)
+    await sc.update_campaign(attention_bot_id=bot["id"], bot_answers_out_of_hours=False)
+    await sc.travel(SATURDAY_NOON)
+    conversation_id = (await sc.write("como pago mi factura"))["conversation_id"]
+    detail = await sc.detail(conversation_id)
+    assert detail["status"] == "queued" and detail["bot_handoff_reason"] is None
+    assert [m["sender"] for m in detail["messages"]] == ["contact", "system"]  # only the out-of-hours message

@@ -14,10 +14,10 @@ from typing import Any
 from atiende.bots.matcher import Intent, Match, Matcher, fold, mentions
 from atiende.bots.models import AttentionBot, KnowledgeEntry
 from atiende.bots.schemas import MenuKind
+from atiende.campaigns.models import BOT_HANDOFF_KEYWORDS
 from atiende.conversations.models import BotHandoffReason
 
 FOLLOW_UP = "followup"  # an option under an answer: its label is asked as a new question
-DEFAULT_KEYWORDS = ("asesor", "agente", "humano", "persona")
 ASK_RESOLVED = "¿Resolví tu duda? Responde «sí», o escribe otra pregunta."
 CLARIFY = "¿Te refieres a…?"
 NONE_OF_THESE = "Ninguna, hablar con un asesor"
@@ -70,7 +70,7 @@ def welcome(bot: AttentionBot) -> Reply:
 
 
 def decide(bot: AttentionBot, matcher: Matcher, entries: Mapping[int, KnowledgeEntry], state: Mapping[str, Any],
-           text: str, *, keywords: Sequence[str] = DEFAULT_KEYWORDS, max_misses: int = 2) -> Reply:
+           text: str, *, keywords: Sequence[str] = BOT_HANDOFF_KEYWORDS, max_misses: int = 2) -> Reply:
     """The bot's reply to ``text`` given what it remembers (``state``)."""
     memory = fresh_state() | dict(state)
     if mentions(text, keywords):

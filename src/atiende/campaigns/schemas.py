@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
-from atiende.campaigns.models import AssignmentMethod, OutOfHoursAction
+from atiende.campaigns.models import BOT_HANDOFF_KEYWORDS, AssignmentMethod, OutOfHoursAction
 from atiende.campaigns.permissions import CampaignPermissions
 from atiende.channels.models import ChannelKind
 from atiende.kit.schemas import Id, InSchema, LongText, Name, OutSchema, storable
@@ -35,7 +35,7 @@ class BotTab(InSchema):
     """Detalle de la campaña: the attention bot that answers before the agents, and its handoff."""
 
     attention_bot_id: Id | None = None
-    handoff_keywords: list[Keyword] = Field(default_factory=lambda: ["asesor", "agente", "humano", "persona"],
+    handoff_keywords: list[Keyword] = Field(default_factory=lambda: list(BOT_HANDOFF_KEYWORDS),
                                             max_length=30, description="A customer who writes one is handed off")
     misunderstandings_before_handoff: int = Field(2, ge=1, le=10)
     answers_out_of_hours: bool = Field(True, description="Off: out of hours the campaign's Cerrar/Encolar "
