@@ -39,7 +39,8 @@ desde dos e el ella ellas ello ellos en entre era eran eres es esa esas ese eso 
 estan estar estas este esto estos estoy fue fueron ha hace hacer han hasta hay he la las le les lo los mas me mi
 mis mucho muy nada ni nos nosotros o os otra otro para pero poco por porque pues que quien se sea ser si sin
 sobre son soy su sus tambien te tener tengo ti tiene tienen toda todas todo todos tu tus un una uno unos usted
-ustedes vez vosotros y ya yo favor tienes tenemos hago haces puedes hacen hola buenas buenos dias dia tardes noches quiero quisiera queria necesito
+ustedes vez vosotros y ya yo favor tienes tenemos hago haces puedes hacen hola buenas buenos dias dia tardes
+noches quiero quisiera queria necesito
 puedo puede podria podrian saber ayuda ayudar ayudame info informacion gracias ok senor senora please
 the an of to is are i my me you your do does how what can for and or in on it please hi hello
 """.split())
