@@ -29,3 +29,21 @@ async def test_the_demo_receiver_accepts_only_signed_deliveries(http: httpx.Asyn
     assert ok.status_code == 200 and ok.json()["external_id"].startswith("demo-")
     bad = await http.post("/demo/callback", content=raw, headers={"X-Atiende-Signature": "sha256=00"})
     assert bad.status_code == 401
+
+
+async def test_the_demo_web_chat_campaign_has_the_faq_bot_with_fifteen_entries(database: Database) -> None:
+    from atiende.bots.flow import knowledge
+    from atiende.bots.models import AttentionBot, KnowledgeEntry
+    from atiende.campaigns.models import Campaign
+
+    await seed_demo(database)
+    async with database.session() as session:
+        campaign = await session.scalar(select(Campaign).join(Channel, Channel.client_id == Campaign.client_id)
+                                        .where(Channel.kind == ChannelKind.webchat))
+        bot = await session.get(AttentionBot, campaign.attention_bot_id)
+        entries = (await session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.bot_id == bot.id))).all()
+        matcher, _ = await knowledge(session, bot)
+    assert bot.name == "Asistente Demo" and len(entries) == 15
+    assert [o["label"] for o in bot.menu][-1] == "Hablar con un asesor"
+    best = matcher.match("como puedo pagar mi factura?").best
+    assert best is not None and best.question == "¿Cómo pago mi factura?"

@@ -21,6 +21,7 @@ def api_routers() -> list[APIRouter]:
     from atiende.audit.api import router as audit
     from atiende.auth.api import memberships
     from atiende.auth.api import router as auth
+    from atiende.bots.api import router as attention_bots
     from atiende.campaigns.api import router as campaigns
     from atiende.catalog.api import routers as catalog
     from atiende.channels.api import channels
@@ -35,8 +36,9 @@ def api_routers() -> list[APIRouter]:
     from atiende.tenancy.api import clients, projects
 
     # Webhooks first: a request is matched against the routes in order, and they carry the volume.
-    return [api_channel, channel_webhooks, auth, memberships, clients, projects, audit, campaigns, *catalog, channels,
-            conversations, agents, campaign_staff, conversation_events, canned_replies, integrations, demo_router]
+    return [api_channel, channel_webhooks, auth, memberships, clients, projects, audit, campaigns, *catalog,
+            attention_bots, channels, conversations, agents, campaign_staff, conversation_events, canned_replies,
+            integrations, demo_router]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.auth.models import Membership, Role, User
 from atiende.auth.passwords import hash_password
+from atiende.bots.demo import create_demo_bot
 from atiende.campaigns.models import AssignmentMethod, Campaign, CampaignChannel, CampaignField, OutOfHoursAction
 from atiende.campaigns.permissions import CampaignPermissions
 from atiende.catalog.models import (
@@ -104,7 +105,8 @@ async def _create(session: AsyncSession) -> Client:
                                         ("finalizada_agente", "Finalizada por el agente"),
                                         ("transferencia_masiva", "Transferencia masiva"),
                                         ("venta", "Venta realizada"),
-                                        ("acuerdo_pago", "Acuerdo de pago")]}
+                                        ("acuerdo_pago", "Acuerdo de pago"),
+                                        ("resuelta_bot", "Resuelta por el asistente")]}
     session.add_all(typifications.values())
 
     document = FieldDefinition(client_id=client.id, key="documento", label="Número de documento",
@@ -131,10 +133,15 @@ async def _create(session: AsyncSession) -> Client:
                                 "prechat_form": True, "welcome_message": "¡Hola! ¿En qué te ayudamos?"})
     session.add_all([document, reason, email, funnel, survey, api_channel, webchat])
     await session.flush()
+    # The web chat's customers meet the FAQ bot first; "asesor" (or two misunderstandings) brings an agent.
+    assistant = await create_demo_bot(session, client.id)
 
     campaign = Campaign(
         client_id=client.id, project_id=service.id, name="Soporte general", survey_enabled=True,
         survey_bot_id=survey.id, funnel_id=funnel.id, schedule_id=always.id,
+        attention_bot_id=assistant.id, bot_handoff_keywords=["asesor", "agente", "humano", "persona"],
+        bot_max_misunderstandings=2, bot_answers_out_of_hours=True,
+        bot_resolved_typification_id=typifications["resuelta_bot"].id,
         out_of_hours_action=OutOfHoursAction.queue, apply_to_queued=True,
         out_of_hours_message="Nuestro horario es de lunes a viernes de 8:00 a 17:00. Te responderemos apenas abramos.",
         send_out_of_hours_message=True,

@@ -2,6 +2,7 @@
 
 from atiende.audit.models import AuditEvent
 from atiende.auth.models import AccessToken, LoginAttempt, Membership, User
+from atiende.bots.models import AttentionBot, KnowledgeEntry
 from atiende.campaigns.models import Campaign, CampaignChannel, CampaignField
 from atiende.catalog.models import (
     FieldDefinition, Funnel, FunnelStage, Holiday, Schedule, SurveyBot, SurveyQuestion, TimeBand, Typification,
@@ -18,6 +19,7 @@ from atiende.jobs import ScheduledJob
 from atiende.tenancy.models import Client, Project
 
 __all__ = [
+    "AttentionBot", "KnowledgeEntry",
     "Assignment", "CampaignAgent", "CannedReply", "Contact", "ContactIdentity", "Conversation", "DispatchState",
     "Message", "SurveyResponse", "WhatsAppTemplate", "WhatsAppTemplateMessage",
     "AccessToken", "AuditEvent", "Base", "Campaign", "CampaignChannel", "CampaignField", "Channel", "Client",

@@ -25,6 +25,9 @@ async def count_campaigns(http: httpx.AsyncClient, tenant: Tenant) -> int:
 async def test_the_issue_example_round_trips(http: httpx.AsyncClient, tenant: Tenant, setup: CampaignSetup) -> None:
     body = {"client_id": setup.client_id, "project_id": setup.project_id, "name": "Recordatorios de pago",
             "survey": {"enabled": True, "survey_bot_id": setup.survey_bot_id},
+            "bot": {"attention_bot_id": None, "handoff_keywords": ["asesor", "agente", "humano", "persona"],
+                    "misunderstandings_before_handoff": 2, "answers_out_of_hours": True,
+                    "resolved_typification_id": None},
             "funnel_id": None,
             "channels": {"configure_later": False, "channel_ids": [setup.channel_id]},
             "schedule": {"schedule_id": setup.schedule_id, "out_of_hours_action": "close", "apply_to_queued": True,

@@ -1,11 +1,14 @@
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from atiende.campaigns.permissions import CampaignPermissions
 from atiende.db import Base
 from atiende.kit.columns import IdMixin, PydanticJSON, TimestampMixin, enum_type
+
+
+BOT_HANDOFF_KEYWORDS = ("asesor", "agente", "humano", "persona")  # words that ask the bot for a person
 
 
 class OutOfHoursAction(StrEnum):
@@ -29,6 +32,13 @@ class Campaign(IdMixin, TimestampMixin, Base):
     survey_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     survey_bot_id: Mapped[int | None] = mapped_column(ForeignKey("survey_bots.id", ondelete="RESTRICT"))
     funnel_id: Mapped[int | None] = mapped_column(ForeignKey("funnels.id", ondelete="RESTRICT"))
+    # Detalle de la campaña: the attention bot that answers first, and when it hands off
+    attention_bot_id: Mapped[int | None] = mapped_column(ForeignKey("attention_bots.id", ondelete="RESTRICT"))
+    bot_handoff_keywords: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(BOT_HANDOFF_KEYWORDS))
+    bot_max_misunderstandings: Mapped[int] = mapped_column(Integer, default=2)
+    bot_answers_out_of_hours: Mapped[bool] = mapped_column(Boolean, default=True)
+    bot_resolved_typification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("typifications.id", ondelete="RESTRICT"))
     # Canales
     configure_channels_later: Mapped[bool] = mapped_column(Boolean, default=False)
     # Horario

@@ -7,12 +7,14 @@ and display names for list screens. Cross-field and database rules live in the s
 
 from datetime import datetime
 
-from pydantic import ConfigDict, Field
+from typing import Annotated
 
-from atiende.campaigns.models import AssignmentMethod, OutOfHoursAction
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+
+from atiende.campaigns.models import BOT_HANDOFF_KEYWORDS, AssignmentMethod, OutOfHoursAction
 from atiende.campaigns.permissions import CampaignPermissions
 from atiende.channels.models import ChannelKind
-from atiende.kit.schemas import Id, InSchema, LongText, Name, OutSchema
+from atiende.kit.schemas import Id, InSchema, LongText, Name, OutSchema, storable
 
 MAX_CHANNELS = 50
 MAX_FIELDS = 100
@@ -23,6 +25,22 @@ class SurveyTab(InSchema):
 
     enabled: bool = False
     survey_bot_id: Id | None = None
+
+
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+                   AfterValidator(storable)]
+
+
+class BotTab(InSchema):
+    """Detalle de la campaña: the attention bot that answers before the agents, and its handoff."""
+
+    attention_bot_id: Id | None = None
+    handoff_keywords: list[Keyword] = Field(default_factory=lambda: list(BOT_HANDOFF_KEYWORDS),
+                                            max_length=30, description="A customer who writes one is handed off")
+    misunderstandings_before_handoff: int = Field(2, ge=1, le=10)
+    answers_out_of_hours: bool = Field(True, description="Off: out of hours the campaign's Cerrar/Encolar "
+                                                         "applies at once; on: it applies at handoff")
+    resolved_typification_id: Id | None = Field(None, description="Stamped when the bot resolves alone")
 
 
 class ChannelsTab(InSchema):
@@ -64,6 +82,7 @@ class CampaignCreate(InSchema):
     project_id: Id
     name: Name
     survey: SurveyTab = Field(default_factory=SurveyTab)
+    bot: BotTab = Field(default_factory=BotTab)
     funnel_id: Id | None = None
     channels: ChannelsTab = Field(default_factory=ChannelsTab)
     schedule: ScheduleTab
@@ -82,6 +101,7 @@ class CampaignUpdate(InSchema):
     project_id: Id | None = None
     name: Name | None = None
     survey: SurveyTab | None = None
+    bot: BotTab | None = None
     funnel_id: Id | None = None
     channels: ChannelsTab | None = None
     schedule: ScheduleTab | None = None
@@ -109,6 +129,7 @@ class CampaignOut(OutSchema):
     project_id: int
     name: str
     survey: SurveyTab
+    bot: BotTab
     funnel_id: int | None
     channels: ChannelsTab
     schedule: ScheduleTab

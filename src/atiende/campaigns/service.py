@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from atiende.audit.models import AuditAction
 from atiende.audit.service import audit_service
 from atiende.auth.caller import Caller
+from atiende.bots.models import AttentionBot
 from atiende.campaigns.models import Campaign, CampaignChannel, CampaignField
 from atiende.campaigns.permissions import CampaignPermissions
 from atiende.campaigns.schemas import DISPLAY_KEYS, CampaignCreate, CampaignOut, CampaignUpdate, ChannelSummary
@@ -30,7 +31,7 @@ from atiende.kit.schemas import Name
 from atiende.tenancy.models import Client, Project
 
 TYPIFICATION_SLOTS = ("inactivity", "transferred", "agent_closed", "mass_transfer")
-Reference = Project | Schedule | SurveyBot | Funnel | Typification | Channel | FieldDefinition
+Reference = Project | Schedule | SurveyBot | AttentionBot | Funnel | Typification | Channel | FieldDefinition
 
 
 class ChannelTaken(Conflict):
@@ -44,6 +45,10 @@ def _form(obj: Campaign) -> dict[str, Any]:
     return {
         "client_id": obj.client_id, "project_id": obj.project_id, "name": obj.name,
         "survey": {"enabled": obj.survey_enabled, "survey_bot_id": obj.survey_bot_id},
+        "bot": {"attention_bot_id": obj.attention_bot_id, "handoff_keywords": list(obj.bot_handoff_keywords),
+                "misunderstandings_before_handoff": obj.bot_max_misunderstandings,
+                "answers_out_of_hours": obj.bot_answers_out_of_hours,
+                "resolved_typification_id": obj.bot_resolved_typification_id},
         "funnel_id": obj.funnel_id,
         "channels": {"configure_later": obj.configure_channels_later, "channel_ids": obj.channel_ids},
         "schedule": {"schedule_id": obj.schedule_id, "out_of_hours_action": obj.out_of_hours_action,
@@ -200,6 +205,11 @@ class CampaignService(ScopedCrudService[Campaign, CampaignCreate, CampaignUpdate
         obj.name = form.name
         obj.survey_enabled = form.survey.enabled
         obj.survey_bot_id = form.survey.survey_bot_id
+        obj.attention_bot_id = form.bot.attention_bot_id
+        obj.bot_handoff_keywords = list(form.bot.handoff_keywords)
+        obj.bot_max_misunderstandings = form.bot.misunderstandings_before_handoff
+        obj.bot_answers_out_of_hours = form.bot.answers_out_of_hours
+        obj.bot_resolved_typification_id = form.bot.resolved_typification_id
         obj.funnel_id = form.funnel_id
         obj.configure_channels_later = form.channels.configure_later
         obj.schedule_id = form.schedule.schedule_id
@@ -263,6 +273,13 @@ class CampaignService(ScopedCrudService[Campaign, CampaignCreate, CampaignUpdate
         if form.survey.survey_bot_id is not None:
             await self._reference(session, cid, SurveyBot, form.survey.survey_bot_id, "survey.survey_bot_id",
                                   "Survey bot", kept=kept("survey_bot_id"))
+        if form.bot.attention_bot_id is not None:
+            await self._reference(session, cid, AttentionBot, form.bot.attention_bot_id, "bot.attention_bot_id",
+                                  "Attention bot", kept=kept("attention_bot_id"))
+        if form.bot.resolved_typification_id is not None:
+            await self._reference(session, cid, Typification, form.bot.resolved_typification_id,
+                                  "bot.resolved_typification_id", "Typification",
+                                  kept=kept("bot_resolved_typification_id"))
         if form.funnel_id is not None:
             await self._reference(session, cid, Funnel, form.funnel_id, "funnel_id", "Funnel",
                                   kept=kept("funnel_id"))

@@ -163,7 +163,8 @@ class TypificationService(ScopedCrudService[Typification, TypificationCreate, Ty
                            "delete or move them first", field="item_id")
         await refuse_if_campaigns_use(session, f'The typification "{obj.name}"', or_(
             Campaign.typification_inactivity_id == obj.id, Campaign.typification_transferred_id == obj.id,
-            Campaign.typification_agent_closed_id == obj.id, Campaign.typification_mass_transfer_id == obj.id))
+            Campaign.typification_agent_closed_id == obj.id, Campaign.typification_mass_transfer_id == obj.id,
+            Campaign.bot_resolved_typification_id == obj.id))
 
 
 # --- field definitions -------------------------------------------------------------------------

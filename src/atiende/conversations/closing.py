@@ -5,7 +5,8 @@
   agente" one is stamped. Without *Finalizar conversaciones sin responder* an agent cannot close a
   conversation they never answered (supervisors and admins can). With a survey bot the
   conversation goes to ``survey``, else ``closed``.
-- **Inactivity**: ``inactivity_timeout_minutes`` after the last agent or bot message, if the contact
+- **Inactivity**: ``inactivity_timeout_minutes`` after the last agent or bot message (also while
+  the attention bot holds it), if the contact
   has not written since, the conversation closes typified "inactividad". A contact who wrote last
   is waiting for us and is never closed for inactivity.
 - **Transfer** to another agent: only with *Transferir conversaciones entre agentes* (for agents;
@@ -130,6 +131,13 @@ async def close_unserved(session: AsyncSession, ctx: JobContext, campaign: Campa
     await _finish(session, ctx, campaign, conversation, now, reason, None, None, None, with_survey=False)
 
 
+async def close_by_bot(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
+                       now: datetime, typification_id: int | None) -> None:
+    """The attention bot resolved the conversation alone; the survey, when enabled, still runs."""
+    await _finish(session, ctx, campaign, conversation, now, CloseReason.bot, typification_id, None, None,
+                  with_survey=True)
+
+
 async def _finish(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
                   now: datetime, reason: CloseReason, typification_id: int | None, by_id: int | None,
                   agent_id: int | None, *, with_survey: bool) -> None:
@@ -164,7 +172,7 @@ async def inactivity_check(ctx: JobContext, *, conversation_id: int) -> None:
             return
         await assignment.lock_campaign(session, campaign.id)
         conversation = await lock_conversation(session, conversation_id)
-        if conversation is None or conversation.status != ConversationStatus.assigned:
+        if conversation is None or conversation.status not in (ConversationStatus.assigned, ConversationStatus.bot):
             return
         now = ctx.clock.now()
         last_sender = await session.scalar(
@@ -177,8 +185,12 @@ async def inactivity_check(ctx: JobContext, *, conversation_id: int) -> None:
         if now < due:
             await schedule_inactivity(session, campaign, conversation, conversation.last_outbound_at)
             return
-        agent_id = conversation.assigned_membership_id
         typification = campaign.typification_inactivity_id
+        if conversation.status == ConversationStatus.bot:  # the customer left the attention bot waiting
+            await _finish(session, ctx, campaign, conversation, now, CloseReason.inactivity, typification, None,
+                          None, with_survey=False)
+            return
+        agent_id = conversation.assigned_membership_id
         await assignment.end_assignment(session, conversation, now, EndReason.inactivity, typification)
         await _finish(session, ctx, campaign, conversation, now, CloseReason.inactivity, typification, None,
                       agent_id, with_survey=False)

@@ -25,7 +25,7 @@ class ConversationStatus(StrEnum):
     queued = "queued"
     assigned = "assigned"
     survey = "survey"
-    bot = "bot"  # reserved for chatbots
+    bot = "bot"  # the campaign's attention bot holds it (bots/flow.py)
     closed = "closed"
 
 
@@ -34,6 +34,7 @@ class CloseReason(StrEnum):
     supervisor = "supervisor"
     inactivity = "inactivity"
     out_of_hours = "out_of_hours"
+    bot = "bot"  # the attention bot resolved it alone
 
 
 class SurveyOutcome(StrEnum):
@@ -75,6 +76,16 @@ class EndReason(StrEnum):
     transferred = "transferred"
     mass_transfer = "mass_transfer"
     requeued = "requeued"  # the agent went offline or left the campaign
+
+
+class BotHandoffReason(StrEnum):
+    """Why the attention bot gave the conversation to the agents."""
+
+    keyword = "keyword"  # the customer asked for a person
+    menu = "menu"  # the customer chose "hablar con un asesor"
+    misunderstood = "misunderstood"  # the bot failed to understand too many times
+    out_of_hours = "out_of_hours"  # the bot does not answer outside the schedule
+    bot_unavailable = "bot_unavailable"  # the bot was deactivated or removed meanwhile
 
 
 class Contact(IdMixin, Base):
@@ -144,6 +155,8 @@ class Conversation(IdMixin, Base):
     survey_position: Mapped[int | None] = mapped_column(Integer)  # question being asked
     survey_reasked: Mapped[bool] = mapped_column(Boolean, default=False)
     survey_outcome: Mapped[SurveyOutcome | None] = mapped_column(enum_type(SurveyOutcome))
+    bot_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the attention bot's memory (bots/flow.py)
+    bot_handoff_reason: Mapped[BotHandoffReason | None] = mapped_column(enum_type(BotHandoffReason))
 
     contact: Mapped[Contact] = relationship(lazy="joined", innerjoin=True)
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
+from atiende.bots import flow as bot_flow
 from atiende.campaigns.models import Campaign, CampaignChannel
 from atiende.catalog.models import FunnelStage
 from atiende.catalog.schedule_rules import is_open
@@ -145,13 +146,15 @@ async def receive(session: AsyncSession, ctx: JobContext, channel: Channel, inbo
     if created:
         emit(session, ctx.bus, ConversationQueued(client_id=conversation.client_id, campaign_id=campaign.id,
                                                   conversation_id=conversation.id, status=conversation.status))
-    await _react(session, ctx, campaign, conversation, message, now)
+    await _react(session, ctx, campaign, conversation, message, now, created=created)
     await session.flush()
     return Received(message, conversation)
 
 
 async def _react(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
-                 message: Message, now: datetime) -> None:
+                 message: Message, now: datetime, *, created: bool) -> None:
+    if await bot_flow.on_customer_message(session, ctx, campaign, conversation, message, now, created=created):
+        return  # the campaign's attention bot holds (or just closed) the conversation
     if conversation.status == ConversationStatus.assigned:
         await cancel(session, inactivity_key(conversation.id))  # the contact is waiting for us now
     elif conversation.status == ConversationStatus.survey:

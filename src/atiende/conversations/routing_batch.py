@@ -167,7 +167,9 @@ class _Batch:
         campaign = self.campaigns[channel.id]
         contact = self.contact_for(channel, inbound)
         conversation = self.open.get((campaign.id, id(contact)))
-        special = conversation.status not in _SIMPLE if conversation is not None else False
+        # A state with its own rules, or a new conversation its campaign's attention bot takes first.
+        special = (conversation.status not in _SIMPLE if conversation is not None
+                   else campaign.attention_bot_id is not None)
         waiting = conversation is None or conversation.status == ConversationStatus.queued
         if special or (waiting and not self.schedule_open[campaign.id]):
             await self.one_at_a_time(index, channel, campaign, inbound)

@@ -9,7 +9,7 @@ from pydantic.functional_validators import AfterValidator
 from atiende.auth.models import Presence
 from atiende.channels.protocol import MAX_ATTACHMENTS, Attachment
 from atiende.conversations.models import (
-    CloseReason, ConversationStatus, DeliveryStatus, Direction, EndReason, SenderKind, SurveyOutcome,
+    BotHandoffReason, CloseReason, ConversationStatus, DeliveryStatus, Direction, EndReason, SenderKind, SurveyOutcome,
 )
 from atiende.kit.schemas import Id, InSchema, LongText, OutSchema, storable
 
@@ -139,6 +139,8 @@ class ConversationOut(OutSchema):
     close_reason: CloseReason | None
     typification_id: int | None
     survey_outcome: SurveyOutcome | None
+    bot_handoff_reason: BotHandoffReason | None = Field(
+        None, description="Why the attention bot handed it to the agents (none: no bot, or not yet)")
 
 
 class PastConversationOut(OutSchema):

@@ -39,6 +39,7 @@ SECTIONS: tuple[NavSection, ...] = (
         NavEntry("fields", "/console/fields", "dynamic_form", ADMIN),
         NavEntry("funnels", "/console/funnels", "filter_alt", ADMIN),
         NavEntry("survey_bots", "/console/survey-bots", "poll", ADMIN),
+        NavEntry("attention_bots", "/console/attention-bots", "smart_toy", ADMIN),
         NavEntry("projects", "/console/projects", "folder", ADMIN),
         NavEntry("users", "/console/users", "badge", ADMIN),
         NavEntry("integrations", "/console/integrations", "webhook", ADMIN),

@@ -1,7 +1,7 @@
 """outgoing webhooks: subscriptions and their deliveries
 
 Revision ID: 0015
-Revises: 0006
+Revises: 0014
 Create Date: 2026-12-05 11:52:25.763851
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0015'
-down_revision: str | None = '0006'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

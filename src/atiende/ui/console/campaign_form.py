@@ -9,9 +9,11 @@ needs before it may be sent — and the plan's history-hours cap the issue asks 
 from dataclasses import dataclass, field
 from typing import Any
 
+from atiende.bots.models import AttentionBot
+from atiende.bots.service import attention_bot_service
 from atiende.campaigns.models import AssignmentMethod, OutOfHoursAction
 from atiende.campaigns.permissions import CampaignPermissions
-from atiende.campaigns.schemas import CampaignOut
+from atiende.campaigns.schemas import BotTab, CampaignOut
 from atiende.campaigns.service import TYPIFICATION_SLOTS
 from atiende.catalog.models import FieldDefinition, FieldType, Funnel, Schedule, SurveyBot, Typification
 from atiende.catalog.service import (field_definition_service, funnel_service, schedule_service,
@@ -48,6 +50,7 @@ class CampaignDraft:
     active: bool = True
     survey_enabled: bool = False
     survey_bot_id: int | None = None
+    bot: dict[str, Any] = field(default_factory=lambda: BotTab().model_dump())
     funnel_id: int | None = None
     configure_later: bool = False
     channel_ids: list[int] = field(default_factory=list)
@@ -67,6 +70,7 @@ class CampaignDraft:
         return cls(
             client_id=campaign.client_id, project_id=campaign.project_id, name=campaign.name, active=campaign.active,
             survey_enabled=campaign.survey.enabled, survey_bot_id=campaign.survey.survey_bot_id,
+            bot=campaign.bot.model_dump(),
             funnel_id=campaign.funnel_id, configure_later=campaign.channels.configure_later,
             channel_ids=list(campaign.channels.channel_ids), schedule_id=campaign.schedule.schedule_id,
             out_of_hours_action=campaign.schedule.out_of_hours_action,
@@ -92,6 +96,8 @@ class CampaignDraft:
         need(self.project_id is not None, "project_id")
         need(bool(self.name.strip()), "name")
         need(not self.survey_enabled or self.survey_bot_id is not None, "survey.survey_bot_id")
+        need(isinstance(self.bot.get("misunderstandings_before_handoff"), int | float),
+             "bot.misunderstandings_before_handoff")
         need(self.configure_later or bool(self.channel_ids), "channels.channel_ids")
         need(self.schedule_id is not None, "schedule.schedule_id")
         need(self.out_of_hours_action is not None, "schedule.out_of_hours_action")
@@ -117,6 +123,8 @@ class CampaignDraft:
             "client_id": self.client_id, "project_id": self.project_id, "name": self.name, "active": self.active,
             "survey": {"enabled": self.survey_enabled,
                        "survey_bot_id": self.survey_bot_id if self.survey_enabled else None},
+            "bot": {**self.bot, "handoff_keywords": list(self.bot.get("handoff_keywords") or []),
+                    "misunderstandings_before_handoff": _whole(self.bot.get("misunderstandings_before_handoff"))},
             "funnel_id": self.funnel_id,
             "channels": {"configure_later": self.configure_later, "channel_ids": list(self.channel_ids)},
             "schedule": {"schedule_id": self.schedule_id, "out_of_hours_action": self.out_of_hours_action,
@@ -143,6 +151,7 @@ class CampaignChoices:
     plan_max_history_hours: int
     projects: list[Project]
     survey_bots: list[SurveyBot]
+    attention_bots: list[AttentionBot]
     funnels: list[Funnel]
     channels: list[Channel]
     schedules: list[Schedule]
@@ -165,6 +174,7 @@ async def load_choices(acting: Acting, client_id: int, keep: set[tuple[str, int]
     return CampaignChoices(
         client_id=client_id, plan_max_history_hours=client.plan_max_history_hours if client else 1,
         projects=await rows("project", project_service), survey_bots=await rows("survey_bot", survey_bot_service),
+        attention_bots=await rows("attention_bot", attention_bot_service),
         funnels=await rows("funnel", funnel_service), channels=await rows("channel", channel_service),
         schedules=await rows("schedule", schedule_service),
         typifications=await rows("typification", typification_service),
@@ -180,4 +190,8 @@ def kept_references(campaign: CampaignOut) -> set[tuple[str, int]]:
         refs.add(("survey_bot", campaign.survey.survey_bot_id))
     if campaign.funnel_id:
         refs.add(("funnel", campaign.funnel_id))
+    if campaign.bot.attention_bot_id:
+        refs.add(("attention_bot", campaign.bot.attention_bot_id))
+    if campaign.bot.resolved_typification_id:
+        refs.add(("typification", campaign.bot.resolved_typification_id))
     return refs

@@ -81,11 +81,52 @@ def detail_tab(m: "CampaignModal") -> None:
         m.changed("survey.survey_bot_id")
 
     survey.on_value_change(survey_changed)
+    attention_bot_settings(m)
     funnels = {f.id: f.name for f in m.choices.funnels}
     choice_select(m, "funnel_id", funnels, draft.funnel_id, t("campaign.funnel"), "campaign-funnel",
                   lambda e: _set(m, "funnel_id", "funnel_id", e.value), clearable=True,
                   empty=(t("campaign.no_funnels"), t("funnels.create_first"), "/console/funnels"))
     help_text(t("campaign.funnel_help"))
+
+
+def attention_bot_settings(m: "CampaignModal") -> None:
+    """The attention bot that answers first, and when it hands off to the agents."""
+    assert m.choices is not None
+    settings = m.draft.bot
+
+    def put(key: str, value: Any) -> None:
+        settings[key] = value
+        m.changed(f"bot.{key}")
+
+    ui.separator()
+    bots = {b.id: b.name for b in m.choices.attention_bots}
+    choice_select(m, "bot.attention_bot_id", bots, settings["attention_bot_id"], t("campaign.attention_bot"),
+                  "campaign-attention-bot", lambda e: (put("attention_bot_id", e.value), refresh()), clearable=True,
+                  empty=(t("campaign.no_attention_bots"), t("attention_bots.create_first"), "/console/attention-bots"))
+    help_text(t("campaign.attention_bot_help"))
+    handoff = ui.column().classes("w-full gap-2 q-pl-md")
+    with handoff:
+        m.bind("bot.handoff_keywords", testid(
+            ui.input_chips(t("campaign.bot_keywords"), value=list(settings["handoff_keywords"]),
+                           on_change=lambda e: put("handoff_keywords", list(e.value or [])))
+            .props("outlined").classes("w-full"), "campaign-bot-keywords"))
+        m.bind("bot.misunderstandings_before_handoff", testid(
+            ui.number(t("campaign.bot_misunderstandings"), value=settings["misunderstandings_before_handoff"],
+                      min=1, max=10, step=1, format="%d",
+                      on_change=lambda e: put("misunderstandings_before_handoff", e.value))
+            .props("outlined").classes("w-64"), "campaign-bot-misunderstandings"))
+        testid(ui.switch(t("campaign.bot_out_of_hours"), value=settings["answers_out_of_hours"],
+                         on_change=lambda e: put("answers_out_of_hours", bool(e.value))), "campaign-bot-out-of-hours")
+        help_text(t("campaign.bot_out_of_hours_help"))
+        typifications = {ty.id: ty.name for ty in m.choices.typifications}
+        choice_select(m, "bot.resolved_typification_id", typifications, settings["resolved_typification_id"],
+                      t("campaign.bot_resolved_typification"), "campaign-bot-typification",
+                      lambda e: put("resolved_typification_id", e.value), clearable=True)
+
+    def refresh() -> None:
+        handoff.set_visibility(settings["attention_bot_id"] is not None)
+
+    refresh()
 
 
 # --- 2. Canales -------------------------------------------------------------------------------

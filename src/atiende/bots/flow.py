@@ -1,0 +1,156 @@
+"""The attention bot on a live conversation: it answers first, and hands off to the agents.
+
+The inbound pipeline calls ``on_customer_message`` once per stored customer message (routing's
+``_react``), in the message's own transaction:
+- a **new** conversation of a campaign with an active bot goes to status ``bot``: the bot greets,
+  shows its menu and, when the first message already asks something, answers it;
+- a message on a conversation in ``bot`` is answered (``bots.replies.decide``): an answer, "¿Te
+  refieres a…?", a misunderstanding, or the end: **resolved** (closed with the campaign's
+  typification, the survey still runs) or **handoff** (queued like any new conversation, with the
+  reason, so the normal path assigns it; the agent sees the bot's messages in the transcript).
+Every reply goes out through ``post_message``, the channel's one sender. A message is routed
+once (inbound deliveries are unique), so the bot never answers one message twice; it never acts
+on a conversation an agent holds. Inactivity while the bot waits closes it as for agents.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from atiende.bots.matcher import FuzzyMatcher, Intent, Phrased, intent_of
+from atiende.bots.models import AttentionBot, KnowledgeEntry
+from atiende.bots.replies import Decision, Reply, decide, fresh_state, welcome
+from atiende.campaigns.models import Campaign
+from atiende.catalog.schedule_rules import is_open
+from atiende.catalog.schedule_snapshots import schedule_of
+from atiende.conversations.closing import close_by_bot, inactivity_key, schedule_inactivity
+from atiende.conversations.events import ConversationQueued, ConversationUpdated, emit
+from atiende.conversations.models import (
+    BotHandoffReason, Conversation, ConversationStatus, Direction, Message, SenderKind,
+)
+from atiende.conversations.outbound import post_message
+from atiende.jobs import JobContext, cancel
+
+HANDOFF_NOTES = {
+    BotHandoffReason.keyword: "El cliente pidió hablar con un asesor.",
+    BotHandoffReason.menu: "El cliente eligió «hablar con un asesor» en el menú.",
+    BotHandoffReason.misunderstood: "El asistente no entendió al cliente varias veces.",
+    BotHandoffReason.out_of_hours: "El asistente no atiende fuera del horario.",
+    BotHandoffReason.bot_unavailable: "El asistente de la campaña ya no está activo.",
+}
+
+# Built matchers per bot, kept while the bot's revision stays (every change of the bot or of its
+# knowledge base raises it); a few bots per process, so no eviction beyond replacement.
+_matchers: dict[int, tuple[int, FuzzyMatcher, dict[int, KnowledgeEntry]]] = {}
+
+
+async def knowledge(session: AsyncSession, bot: AttentionBot) -> tuple[FuzzyMatcher, dict[int, KnowledgeEntry]]:
+    """The bot's matcher and active entries by id, built once per revision."""
+    cached = _matchers.get(bot.id)
+    if cached is not None and cached[0] == bot.revision:
+        return cached[1], cached[2]
+    rows = (await session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.bot_id == bot.id,
+                                                               KnowledgeEntry.active).order_by(KnowledgeEntry.id)))
+    entries = {}
+    for entry in rows.all():
+        session.expunge(entry)
+        entries[entry.id] = entry
+    matcher = FuzzyMatcher([Phrased(e.id, e.question, tuple(e.phrasings)) for e in entries.values()])
+    _matchers[bot.id] = (bot.revision, matcher, entries)
+    return matcher, entries
+
+
+async def on_customer_message(session: AsyncSession, ctx: JobContext, campaign: Campaign,
+                              conversation: Conversation, message: Message, now: datetime, *,
+                              created: bool) -> bool:
+    """Let the campaign's bot take the message. True: the bot handled it (it holds or closed the
+    conversation) and the normal path must not run; False: queue/assign as usual (no bot, or the
+    bot just handed off and the conversation is ``queued``)."""
+    if conversation.status == ConversationStatus.bot:
+        return await _turn(session, ctx, campaign, conversation, message, now)
+    if not created or campaign.attention_bot_id is None:
+        return False
+    bot = await _active_bot(session, campaign)
+    if bot is None or not await _answers_now(session, campaign, now):
+        return False
+    conversation.status = ConversationStatus.bot
+    conversation.queued_at = None
+    greeting = welcome(bot)
+    conversation.bot_state = greeting.state
+    await _say(session, ctx, campaign, conversation, greeting.text, now)
+    emit(session, ctx.bus, ConversationUpdated(client_id=conversation.client_id, campaign_id=campaign.id,
+                                               conversation_id=conversation.id, status=conversation.status,
+                                               what="bot"))
+    if intent_of(message.text) in (Intent.greeting, Intent.empty):
+        return True
+    return await _turn(session, ctx, campaign, conversation, message, now, bot=bot)
+
+
+async def _turn(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
+                message: Message, now: datetime, *, bot: AttentionBot | None = None) -> bool:
+    await cancel(session, inactivity_key(conversation.id))  # the contact wrote
+    bot = bot or await _active_bot(session, campaign)
+    if bot is None:
+        await _hand_off(session, ctx, campaign, conversation, BotHandoffReason.bot_unavailable, now)
+        return False
+    if not await _answers_now(session, campaign, now):
+        await _hand_off(session, ctx, campaign, conversation, BotHandoffReason.out_of_hours, now)
+        return False
+    matcher, entries = await knowledge(session, bot)
+    reply = decide(bot, matcher, entries, conversation.bot_state or fresh_state(), message.text,
+                   keywords=campaign.bot_handoff_keywords, max_misses=campaign.bot_max_misunderstandings)
+    return await _apply(session, ctx, campaign, conversation, reply, now)
+
+
+async def _apply(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
+                 reply: Reply, now: datetime) -> bool:
+    conversation.bot_state = reply.state
+    if reply.text:
+        await _say(session, ctx, campaign, conversation, reply.text, now,
+                   wait=reply.decision not in (Decision.handoff, Decision.resolved))
+    if reply.decision == Decision.handoff:
+        assert reply.handoff is not None
+        await _hand_off(session, ctx, campaign, conversation, reply.handoff, now)
+        return False
+    if reply.decision == Decision.resolved:
+        await close_by_bot(session, ctx, campaign, conversation, now, campaign.bot_resolved_typification_id)
+    return True
+
+
+async def _say(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation, text: str,
+               now: datetime, *, wait: bool = True) -> None:
+    await post_message(session, ctx, conversation, sender=SenderKind.bot, text=text[:4096], now=now)
+    if wait:
+        await schedule_inactivity(session, campaign, conversation, now)
+
+
+async def _hand_off(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
+                    reason: BotHandoffReason, now: datetime) -> None:
+    """Give the conversation to the agents: queued as if it had just arrived, with the reason in
+    the transcript as a note (never sent to the customer)."""
+    await cancel(session, inactivity_key(conversation.id))
+    conversation.status = ConversationStatus.queued
+    conversation.queued_at = now
+    conversation.bot_handoff_reason = reason
+    conversation.bot_state = None
+    session.add(Message(conversation_id=conversation.id, channel_id=conversation.channel_id,
+                        direction=Direction.outbound, sender=SenderKind.system,
+                        text="Transferida por el asistente: " + HANDOFF_NOTES[reason], created_at=now,
+                        delivery_attempts=0, attachments=[]))
+    emit(session, ctx.bus, ConversationQueued(client_id=conversation.client_id, campaign_id=campaign.id,
+                                              conversation_id=conversation.id, status=conversation.status))
+
+
+async def _active_bot(session: AsyncSession, campaign: Campaign) -> AttentionBot | None:
+    if campaign.attention_bot_id is None:
+        return None
+    bot = await session.get(AttentionBot, campaign.attention_bot_id)
+    return bot if bot is not None and bot.active and bot.client_id == campaign.client_id else None
+
+
+async def _answers_now(session: AsyncSession, campaign: Campaign, now: datetime) -> bool:
+    if campaign.bot_answers_out_of_hours:
+        return True
+    schedule = await schedule_of(session, campaign.schedule_id)
+    return schedule is None or is_open(schedule, now)

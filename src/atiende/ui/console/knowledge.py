@@ -1,0 +1,223 @@
+"""A bot's knowledge base (entries, import/export as CSV or XLSX) and the *Probar bot* panel, which
+answers like the live bot and shows why: the matched entry, its score and the runner-up."""
+
+from typing import Any
+
+from nicegui import events, ui
+from pydantic import ValidationError
+
+from atiende.bots import transfer
+from atiende.bots.models import AttentionBot, KnowledgeEntry
+from atiende.bots.schemas import EntryCreate, EntryUpdate, TryOut
+from atiende.bots.service import attention_bot_service
+from atiende.errors import AtiendeError, NotFound
+from atiende.i18n import t
+from atiende.ui.components import (
+    active_chip, confirm, empty_state, form_dialog, help_text, markup_table, page_heading, row_actions, save_button,
+    testid,
+)
+from atiende.ui.context import Acting, PageContext, act
+from atiende.ui.errors import FormErrors, describe
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class KnowledgeView:
+    def __init__(self, context: PageContext, bot_id: int, *, back: str) -> None:
+        self.context = context
+        self.bot_id = bot_id
+        self.back = back
+        self.bot: AttentionBot | None = None
+        self.entries: list[KnowledgeEntry] = []
+
+    async def _bot(self, acting: Acting) -> AttentionBot:
+        bot = await attention_bot_service.get(acting.session, acting.caller, self.bot_id)
+        if bot is None or bot.client_id != self.context.client_id:
+            raise NotFound(t("error.gone"), field="bot")
+        return bot
+
+    async def mount(self) -> None:
+        try:
+            async with act() as acting:
+                self.bot = await self._bot(acting)
+                self.entries = await attention_bot_service.all_entries(acting.session, self.bot)
+        except NotFound:
+            empty_state(t("attention_bots.not_found"), action=t("attention_bots.back"), href=self.back)
+            return
+        page_heading(self.bot.name, subtitle=t("attention_bots.knowledge_subtitle"),
+                     action=t("attention_bots.new_entry"), on_action=lambda: self.open_form(None))
+        with ui.row().classes("w-full items-center gap-2 wrap"):
+            testid(ui.button(t("attention_bots.back"), icon="arrow_back", on_click=lambda: ui.navigate.to(self.back))
+                   .props("flat no-caps"), "knowledge-back")
+            upload = ui.upload(auto_upload=True, on_upload=self.imported, max_file_size=transfer.MAX_BYTES) \
+                .props('accept=".csv,.xlsx" data-testid="knowledge-import"').classes("hidden")
+            testid(ui.button(t("attention_bots.import"), icon="upload", on_click=lambda: upload.run_method("pickFiles"))
+                   .props("outline no-caps"), "knowledge-import-button")
+            testid(ui.button(t("attention_bots.export_csv"), icon="download", on_click=lambda: self.export("csv"))
+                   .props("outline no-caps"), "knowledge-export-csv")
+            testid(ui.button(t("attention_bots.export_xlsx"), icon="download", on_click=lambda: self.export("xlsx"))
+                   .props("outline no-caps"), "knowledge-export-xlsx")
+        help_text(t("attention_bots.import_help"))
+        self.host = ui.element("div")
+        with ui.row().classes("w-full items-start gap-4 wrap"):
+            with ui.column().classes("gap-2").style("flex: 2 1 520px; min-width: 0"):
+                self.table()
+            with ui.card().classes("gap-2").style("flex: 1 1 320px").props('data-testid="try-bot"'):
+                self.try_panel()
+
+    @ui.refreshable_method
+    def table(self) -> None:
+        if not self.entries:
+            empty_state(t("attention_bots.no_entries"), action=t("attention_bots.new_entry"),
+                        on_click=lambda: self.open_form(None), icon="menu_book")
+            return
+        with markup_table([t("attention_bots.question"), t("common.state"), ""], testid_value="knowledge-table"):
+            for entry in self.entries:
+                with ui.element("tr").props(f'data-testid="entry-row-{entry.id}"'):
+                    with ui.element("td"):
+                        ui.label(entry.question).classes("text-weight-medium")
+                        details = [entry.category] if entry.category else []
+                        if entry.phrasings:
+                            details.append(t("attention_bots.phrasings_count", count=len(entry.phrasings)))
+                        if details:
+                            ui.label(" · ".join(details)).classes("text-caption text-grey-7")
+                    with ui.element("td"):
+                        active_chip(entry.active)
+                    with ui.element("td").classes("text-right"):
+                        row_actions(("edit", t("common.edit"), lambda e=entry: self.open_form(e), f"edit-{entry.id}"),
+                                    ("delete", t("common.delete"), lambda e=entry: self.ask_delete(e),
+                                     f"delete-{entry.id}"))
+
+    def try_panel(self) -> None:
+        ui.label(t("attention_bots.try")).classes("text-subtitle1 text-weight-medium")
+        help_text(t("attention_bots.try_help"))
+        text = testid(ui.input(t("attention_bots.try_text")).props("outlined dense maxlength=500").classes("w-full"),
+                      "try-text")
+
+        async def run() -> None:
+            if not (text.value or "").strip():
+                return
+            async with act() as acting:
+                outcome = await attention_bot_service.try_text(acting.session, await self._bot(acting), text.value)
+            result.clear()
+            with result:
+                self.show_try(outcome)
+
+        text.on("keydown.enter", run)
+        testid(ui.button(t("attention_bots.try_button"), icon="play_arrow", on_click=run).props("unelevated no-caps"),
+               "try-run")
+        result = ui.column().classes("w-full gap-1")
+
+    def show_try(self, outcome: TryOut) -> None:
+        testid(ui.label(t(f"attention_bots.decision.{outcome.decision}")).classes("text-weight-medium"),
+               "try-decision")
+        testid(ui.label(outcome.reply).classes("bg-indigo-1 rounded-borders q-pa-sm").style("white-space: pre-wrap"),
+               "try-reply")
+        for key, candidate in (("best", outcome.best), ("runner_up", outcome.runner_up)):
+            if candidate is None:
+                continue
+            with ui.row().classes("w-full justify-between no-wrap gap-2"):
+                ui.label(f"{t('attention_bots.' + key)}: {candidate.question}").classes("text-caption")
+                testid(ui.badge(f"{candidate.score:.0f}").props("outline"), f"try-{key}-score")
+
+    async def reload(self) -> None:
+        async with act() as acting:
+            self.entries = await attention_bot_service.all_entries(acting.session, await self._bot(acting))
+        self.table.refresh()
+
+    async def export(self, kind: str) -> None:
+        async with act() as acting:
+            bot = await self._bot(acting)
+            entries = await attention_bot_service.all_entries(acting.session, bot)
+        content = transfer.to_xlsx(entries) if kind == "xlsx" else transfer.to_csv(entries)
+        ui.download.content(content, f"base-conocimiento-{bot.id}.{kind}")
+
+    async def imported(self, event: events.UploadEventArguments) -> None:
+        try:
+            rows = transfer.parse(event.file.name, await event.file.read())
+            async with act() as acting:
+                created, updated = await attention_bot_service.import_entries(
+                    acting.session, acting.caller, await self._bot(acting), rows, clock=acting.clock)
+        except (AtiendeError, ValidationError) as exc:
+            ui.notify(" ".join(message for _, message in describe(exc)), type="negative", multi_line=True)
+            return
+        ui.notify(t("attention_bots.imported", created=created, updated=updated), type="positive")
+        await self.reload()
+
+    async def ask_delete(self, entry: KnowledgeEntry) -> None:
+        if not await confirm(t("common.confirm_delete", name=entry.question)):
+            return
+        try:
+            async with act() as acting:
+                bot = await self._bot(acting)
+                row = await attention_bot_service.entry(acting.session, bot, entry.id)
+                await attention_bot_service.delete_entry(acting.session, acting.caller, bot, row, clock=acting.clock)
+        except (AtiendeError, ValidationError) as exc:
+            ui.notify(" ".join(message for _, message in describe(exc)), type="negative", multi_line=True)
+            return
+        await self.reload()
+
+    async def open_form(self, entry: KnowledgeEntry | None) -> None:
+        self.host.clear()
+        with self.host:
+            self.build_form(entry)
+
+    def build_form(self, entry: KnowledgeEntry | None) -> None:
+        errors = FormErrors()
+        with form_dialog(t("attention_bots.edit_entry") if entry else t("attention_bots.new_entry"),
+                         testid_value="entry-dialog", width="min(760px, 96vw)") as (dialog, body, footer):
+            with body:
+                fields: dict[str, Any] = {}
+
+                def field(key: str, element: Any) -> Any:
+                    fields[key] = testid(element, f"entry-{key}")
+                    errors.bind(key, fields[key])
+                    return fields[key]
+
+                field("question", ui.input(t("attention_bots.question"), value=entry.question if entry else "")
+                      .props("outlined maxlength=300").classes("w-full"))
+                field("phrasings", ui.textarea(t("attention_bots.phrasings"),
+                                               value="\n".join(entry.phrasings) if entry else "")
+                      .props("outlined autogrow").classes("w-full"))
+                help_text(t("attention_bots.phrasings_help"))
+                field("answer", ui.textarea(t("attention_bots.answer"), value=entry.answer if entry else "")
+                      .props("outlined autogrow maxlength=4096").classes("w-full"))
+                field("link", ui.input(t("attention_bots.link"), value=(entry.link or "") if entry else "")
+                      .props("outlined maxlength=500").classes("w-full"))
+                field("buttons", ui.textarea(t("attention_bots.buttons"),
+                                             value="\n".join(entry.buttons) if entry else "")
+                      .props("outlined autogrow").classes("w-full"))
+                help_text(t("attention_bots.buttons_help"))
+                field("category", ui.input(t("attention_bots.category"), value=entry.category if entry else "")
+                      .props("outlined maxlength=120").classes("w-64"))
+                active = testid(ui.switch(t("common.active"), value=entry.active if entry else True), "entry-active")
+                errors.add_banner()
+
+            async def submit() -> None:
+                values = {"question": fields["question"].value or "", "phrasings": _lines(fields["phrasings"].value),
+                          "answer": fields["answer"].value or "", "link": (fields["link"].value or "").strip() or None,
+                          "buttons": _lines(fields["buttons"].value), "category": fields["category"].value or "",
+                          "active": bool(active.value)}
+                errors.clear()
+                try:
+                    async with act() as acting:
+                        bot = await self._bot(acting)
+                        if entry is None:
+                            await attention_bot_service.add_entry(acting.session, acting.caller, bot,
+                                                                  EntryCreate(**values), clock=acting.clock)
+                        else:
+                            row = await attention_bot_service.entry(acting.session, bot, entry.id)
+                            await attention_bot_service.update_entry(acting.session, acting.caller, bot, row,
+                                                                     EntryUpdate(**values), clock=acting.clock)
+                except (AtiendeError, ValidationError) as exc:
+                    errors.show(exc)
+                    return
+                ui.notify(t("common.saved"), type="positive")
+                dialog.close()
+                await self.reload()
+
+            with footer:
+                save_button(submit)
+        dialog.open()
