@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends, Path
 from atiende.auth.models import Membership
 from atiende.campaigns.models import Campaign
 from atiende.conversations.deps import EngineDep
+from atiende.conversations.models import CampaignAgent
 from atiende.conversations.schemas import (
-    CampaignAgentOut, CampaignAgentsIn, MassTransferIn, MassTransferOut, PresenceIn, PresenceOut, QueueItemOut,
+    AgentCampaignOut, AgentCampaignsIn, CampaignAgentOut, CampaignAgentsIn, MassTransferIn, MassTransferOut, PresenceIn, PresenceOut, QueueItemOut,
 )
 from atiende.conversations.staffing import AgentLoad, staffing_service
 from atiende.deps import CurrentCaller, DbSession
@@ -32,6 +33,29 @@ async def set_agent_status(membership_id: Annotated[int, Path(ge=1, le=MAX_ID)],
                            session: DbSession, caller: CurrentCaller, engine: EngineDep) -> Any:
     return _presence_out(await staffing_service.set_presence_of(session, engine, caller, membership_id,
                                                                  body.presence))
+
+
+@agents.get("/{membership_id}/campaigns", response_model=list[AgentCampaignOut],
+            summary="The client's campaigns, and which of them the agent works with what capacity")
+async def agent_campaigns(membership_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: DbSession,
+                          caller: CurrentCaller) -> Any:
+    membership = await staffing_service.get_membership(session, caller, membership_id)
+    return _campaigns_out(await staffing_service.campaigns_of(session, caller, membership))
+
+
+@agents.put("/{membership_id}/campaigns", response_model=list[AgentCampaignOut],
+            summary="Set the campaigns an agent works and the capacity in each (left campaigns get their work back)")
+async def replace_agent_campaigns(membership_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: AgentCampaignsIn,
+                                  session: DbSession, caller: CurrentCaller, engine: EngineDep) -> Any:
+    membership = await staffing_service.get_membership(session, caller, membership_id)
+    return _campaigns_out(await staffing_service.replace_campaigns_of(session, engine, caller, membership,
+                                                                      body.campaigns))
+
+
+def _campaigns_out(rows: list[tuple[Campaign, CampaignAgent | None]]) -> list[AgentCampaignOut]:
+    return [AgentCampaignOut(campaign_id=campaign.id, name=campaign.name, active=campaign.active,
+                             member=seat is not None, capacity=seat.capacity if seat else None)
+            for campaign, seat in rows]
 
 
 def _presence_out(membership: Membership) -> PresenceOut:

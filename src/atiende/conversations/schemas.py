@@ -211,6 +211,23 @@ class CampaignAgentsIn(InSchema):
     agents: list[CampaignAgentIn] = Field(max_length=1000)
 
 
+class AgentCampaignIn(InSchema):
+    campaign_id: Id
+    capacity: int | None = Field(None, ge=1, le=1000, description="Simultaneous conversations; null: client default")
+
+
+class AgentCampaignsIn(InSchema):
+    campaigns: list[AgentCampaignIn] = Field(max_length=1000)
+
+
+class AgentCampaignOut(OutSchema):
+    campaign_id: int
+    name: str
+    active: bool
+    member: bool = Field(description="The agent works this campaign")
+    capacity: int | None = Field(description="The agent's capacity here; null: the client's default")
+
+
 class CampaignAgentOut(OutSchema):
     membership_id: int
     full_name: str

@@ -18,7 +18,7 @@ from atiende.campaigns.models import Campaign
 from atiende.conversations import assignment, closing
 from atiende.conversations.events import ConversationQueued, PresenceChanged, emit
 from atiende.conversations.models import CampaignAgent, Conversation, ConversationStatus, EndReason
-from atiende.conversations.schemas import CampaignAgentIn
+from atiende.conversations.schemas import AgentCampaignIn, CampaignAgentIn
 from atiende.errors import Invalid, NotFound
 from atiende.jobs import JobContext
 from atiende.kit.pagination import PageParams, paginate
@@ -108,6 +108,73 @@ class StaffingService:
             .order_by(Membership.id))).all()
         return [AgentLoad(membership, table[row.membership_id].capacity, row.capacity is None,
                           table[row.membership_id].load, row.last_assigned_at) for row, membership in rows]
+
+    # --- the campaigns of one agent (Usuarios y licencias) ---------------------------------------
+    async def get_membership(self, session: AsyncSession, caller: Caller, membership_id: int) -> Membership:
+        membership = await session.scalar(select(Membership).where(
+            Membership.id == membership_id, Membership.client_id.in_(caller.client_ids)))
+        if membership is None:
+            raise NotFound("User not found", field="membership_id")
+        caller.require(membership.client_id, *SUPERVISING)
+        return membership
+
+    async def campaigns_of(self, session: AsyncSession, caller: Caller,
+                           membership: Membership) -> list[tuple[Campaign, CampaignAgent | None]]:
+        """Every campaign of the agent's client, with the agent's seat in it (None: not working it)."""
+        caller.require(membership.client_id, *SUPERVISING)
+        rows = (await session.execute(select(Campaign, CampaignAgent).outerjoin(
+            CampaignAgent, (CampaignAgent.campaign_id == Campaign.id)
+            & (CampaignAgent.membership_id == membership.id))
+            .where(Campaign.client_id == membership.client_id).order_by(Campaign.name, Campaign.id))).all()
+        return [(campaign, seat) for campaign, seat in rows]
+
+    async def campaign_names_by_member(self, session: AsyncSession, caller: Caller,
+                                       client_id: int) -> dict[int, list[str]]:
+        """For the users list: membership id → the names of the campaigns that person works."""
+        caller.require(client_id, *SUPERVISING)
+        rows = (await session.execute(select(CampaignAgent.membership_id, Campaign.name).join(
+            Campaign, Campaign.id == CampaignAgent.campaign_id).where(Campaign.client_id == client_id)
+            .order_by(Campaign.name))).all()
+        names: dict[int, list[str]] = {}
+        for membership_id, name in rows:
+            names.setdefault(membership_id, []).append(name)
+        return names
+
+    async def replace_campaigns_of(self, session: AsyncSession, ctx: JobContext, caller: Caller,
+                                   membership: Membership, campaigns: list[AgentCampaignIn]
+                                   ) -> list[tuple[Campaign, CampaignAgent | None]]:
+        """The agent works exactly ``campaigns`` (with those capacities); leaving a campaign hands the
+        agent's conversations there back to its queue."""
+        caller.require(membership.client_id, *SUPERVISING)
+        wanted = {}
+        for index, item in enumerate(campaigns):
+            if item.campaign_id in wanted:
+                raise Invalid("A campaign is listed twice", field=f"campaigns.{index}.campaign_id")
+            wanted[item.campaign_id] = item.capacity
+        known = set((await session.scalars(select(Campaign.id).where(
+            Campaign.id.in_(list(wanted)), Campaign.client_id == membership.client_id))).all())
+        for index, item in enumerate(campaigns):
+            if item.campaign_id not in known:
+                raise Invalid(f"Campaign {item.campaign_id} not found in this client",
+                              field=f"campaigns.{index}.campaign_id")
+        now = ctx.clock.now()
+        for campaign, seat in sorted(await self.campaigns_of(session, caller, membership),
+                                     key=lambda row: row[0].id):  # ascending ids: the lock order
+            if seat is None and campaign.id not in wanted:
+                continue
+            await assignment.lock_campaign(session, campaign.id)
+            if campaign.id not in wanted:
+                assert seat is not None
+                await _hand_back(session, ctx, campaign, membership.id, now)
+                await session.delete(seat)
+            elif seat is None:
+                session.add(CampaignAgent(campaign_id=campaign.id, membership_id=membership.id,
+                                          capacity=wanted[campaign.id]))
+            else:
+                seat.capacity = wanted[campaign.id]
+            await session.flush()
+            await assignment.assign_waiting(session, ctx.bus, campaign, now, announce=True)
+        return await self.campaigns_of(session, caller, membership)
 
     # --- queue and mass transfer ---------------------------------------------------------------
     async def queue(self, session: AsyncSession, caller: Caller, campaign: Campaign,

@@ -136,18 +136,25 @@ async def test_a_retried_send_is_stored_once(http: httpx.AsyncClient, center: tu
     assert len(await scenario.messages(conversation.id)) == 1
 
 
-async def test_pre_chat_answers_open_the_conversation_with_the_contacts_data(
+async def test_pre_chat_answers_are_the_contacts_data_never_a_message_an_agent_could_read(
         http: httpx.AsyncClient, factory: Factory) -> None:
-    scenario, channel_id = await webchat_center(http, factory, prechat=True)
+    scenario, channel_id = await webchat_center(http, factory, prechat=True)  # Mostrar número: off
+    [ana] = await scenario.hire(1)
     visitor = Visitor(http, channel_id)
     response = await visitor.start(name="Ana Pérez", email="ana@example.com", phone="+57 300 123 4567")
     assert response.json()["config"]["prechat_form"] is True
-    (message,) = response.json()["messages"]
-    assert message["text"] == "Formulario inicial — Nombre: Ana Pérez · Correo: ana@example.com · Teléfono: +57 300 123 4567"
+    assert response.json()["messages"] == []  # the form is no message
+    assert await scenario.conversations() == []
+    assert (await visitor.write("Hola, quiero saber de mi pedido")).status_code == 201
     (conversation,) = await scenario.conversations()
     assert (conversation.contact.name, conversation.contact.phone) == ("Ana Pérez", "+573001234567")
-    again = await visitor.start(name="Ana Pérez", email="ana@example.com")
-    assert len(again.json()["messages"]) == 1  # the form is recorded once per visitor
+    assert [m.text for m in await scenario.messages(conversation.id)] == ["Hola, quiero saber de mi pedido"]
+    as_agent = await http.get(f"/api/v1/conversations/{conversation.id}", headers=ana.headers)
+    assert as_agent.status_code == 200 and "3001234567" not in as_agent.text.replace(" ", "")
+    listed = await http.get("/api/v1/conversations", headers=ana.headers)
+    assert "3001234567" not in listed.text.replace(" ", "")
+    again = await visitor.start(name="Ana Pérez")
+    assert [m["text"] for m in again.json()["messages"]] == ["Hola, quiero saber de mi pedido"]
 
 
 @pytest.mark.parametrize(("body", "field"), [({"email": "no-es-correo"}, "email"), ({"phone": "123"}, "phone"),

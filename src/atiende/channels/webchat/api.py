@@ -209,20 +209,19 @@ def config_out(config: WidgetConfig) -> ConfigOut:
 # --- endpoints --------------------------------------------------------------------------------
 
 @router.post("/{channel_id}/session", response_model=SessionOut,
-             summary="Start or resume a visitor's chat; with pre-chat answers, they open the conversation")
+             summary="Start or resume a visitor's chat; pre-chat answers become the contact's name and phone")
 async def start_session(channel: WidgetChannel, body: SessionIn, request: Request, engine: EngineDep) -> Any:
     # A token this server did not issue (or one of another channel) starts a new visitor.
     known = visitor_of(engine.settings.secret_key, channel.id, body.visitor_token) if body.visitor_token else None
     prechat = Prechat(name=body.name, email=str(body.email) if body.email else None, phone=body.phone)
     address = request.client.host if request.client else "?"
-    visitor, ingested = await webchat_service.start(engine, channel, known, prechat, address)
+    visitor = await webchat_service.start(engine, channel, known, prechat, address)
     async with engine.database.session() as session:
         config = await webchat_service.config(session, channel, engine.clock.now())
         view = await webchat_service.view(session, channel, visitor, 0)
     out = SessionOut(visitor_token=webchat_service.token(engine.settings, channel, visitor),
                      config=config_out(config), **messages_out(view))
-    return JSONResponse(out.model_dump(mode="json"),
-                        background=BackgroundTask(ingested.after_commit) if ingested else None)
+    return out
 
 
 @router.post("/{channel_id}/messages", response_model=SentOut, status_code=status.HTTP_201_CREATED,

@@ -28,7 +28,8 @@ from atiende.conversations.models import (
     ContactIdentity, Conversation, ConversationStatus, DeliveryStatus, Direction, Message,
 )
 from atiende.conversations.outbound import apply_status
-from atiende.conversations.routing import Ingested, Received, active_campaign, active_channel, ingest
+from atiende.conversations.routing import (Ingested, Received, active_campaign, active_channel,
+                                           find_or_create_contact, ingest)
 from atiende.conversations.service import check_attachments
 from atiende.errors import Conflict, Forbidden, Invalid, TooManyRequests, Unauthorized
 from atiende.jobs import JobContext
@@ -61,14 +62,12 @@ class WidgetConfig:
 
 @dataclass
 class Prechat:
+    """The pre-chat answers: data of the contact, never a message (a message would carry a phone the
+    campaign hides from its agents into the chat, the history and every export)."""
+
     name: str | None = None
     email: str | None = None
     phone: str | None = None
-
-    def text(self) -> str:
-        parts = [f"{label}: {value}" for label, value in
-                 (("Nombre", self.name), ("Correo", self.email), ("Teléfono", self.phone)) if value]
-        return "Formulario inicial — " + " · ".join(parts)
 
 
 @dataclass
@@ -162,18 +161,19 @@ class WebchatService:
                             open_now=open_now, out_of_hours_message=out_of_hours)
 
     async def start(self, ctx: JobContext, channel: Channel, visitor_id: str | None, prechat: Prechat | None,
-                    address: str) -> tuple[str, Ingested | None]:
-        """A visitor id (the one given, or a new one); the pre-chat answers, when given, arrive in
-        the conversation as its first message (once per visitor). Run the returned after-commit
-        work once the answer is sent."""
+                    address: str) -> str:
+        """A visitor id (the one given, or a new one). The pre-chat answers, when given, are the
+        contact's name and phone (the contact is created now, known by the visitor id); the
+        conversation opens with the visitor's first message."""
         if visitor_id is None:
             limits.session(address)
             visitor_id = new_visitor_id()
-        if prechat is None or not (prechat.name or prechat.email or prechat.phone):
-            return visitor_id, None
-        contact = InboundContact(external_id=visitor_id, name=prechat.name, phone=prechat.phone)
-        inbound = InboundMessage(external_id=f"{visitor_id}:prechat", contact=contact, text=prechat.text())
-        return visitor_id, await ingest(ctx, channel.id, ChannelKind.webchat, lambda _channel: [inbound])
+        if prechat is None or not (prechat.name or prechat.phone):
+            return visitor_id
+        who = InboundContact(external_id=visitor_id, name=prechat.name, phone=prechat.phone)
+        async with ctx.database.session() as session:
+            await find_or_create_contact(session, channel, who, ctx.clock.now())
+        return visitor_id
 
     async def send(self, ctx: JobContext, channel: Channel, visitor_id: str, *, client_message_id: str, text: str,
                    attachment_urls: list[str]) -> tuple[Received, Ingested]:

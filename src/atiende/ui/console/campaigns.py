@@ -12,6 +12,7 @@ from atiende.i18n import t
 from atiende.ui.components import active_chip, confirm, empty_state, markup_table, page_heading, row_actions
 from atiende.ui.console.campaign_modal import CampaignModal
 from atiende.ui.console.channels import kind_label
+from atiende.ui.console.staffing import open_campaign_agents
 from atiende.ui.context import Acting, PageContext, act
 from atiende.ui.data import fetch_all
 from atiende.ui.errors import describe
@@ -105,6 +106,7 @@ class CampaignsScreen:
 
     def actions(self, campaign: CampaignOut) -> None:
         buttons = [("edit", t("common.edit"), lambda c=campaign: self.edit(c.id), f"edit-{campaign.id}"),
+                   ("groups", t("staffing.agents"), lambda c=campaign: self.staff(c.id), f"agents-{campaign.id}"),
                    ("content_copy", t("campaigns.duplicate"), lambda c=campaign: self.duplicate(c),
                     f"duplicate-{campaign.id}"),
                    ("pause_circle" if campaign.active else "play_circle",
@@ -122,6 +124,11 @@ class CampaignsScreen:
         self.host.clear()
         with self.host:
             await CampaignModal(self.context, on_saved=self.reload).open(campaign_id)
+
+    async def staff(self, campaign_id: int) -> None:
+        self.host.clear()
+        with self.host:
+            await open_campaign_agents(campaign_id, on_saved=self.reload)
 
     async def _act_on(self, campaign_id: int, work: object) -> bool:
         try:

@@ -9,8 +9,11 @@ from atiende.auth.models import Membership, Role
 from atiende.auth.schemas import MembershipCreate, MembershipUpdate
 from atiende.i18n import t
 from atiende.tenancy.service import client_service
-from atiende.ui.components import active_chip, field_error_label, form_dialog, help_text, save_button, testid
+from atiende.conversations.staffing import staffing_service
+from atiende.ui.components import (active_chip, field_error_label, form_dialog, help_text, row_actions, save_button,
+                                   testid)
 from atiende.ui.console.base import CatalogScreen
+from atiende.ui.console.staffing import open_agent_campaigns
 from atiende.ui.context import Acting, PageContext
 from atiende.ui.data import fetch_all
 from atiende.ui.errors import FormErrors
@@ -25,11 +28,14 @@ class UsersScreen(CatalogScreen[Membership]):
         super().__init__(context)
         self.seats_used = 0
         self.seats = context.client.plan_seats if context.client else 0
+        self.campaigns: dict[int, list[str]] = {}
 
     async def load(self, acting: Acting) -> list[Membership]:
         client = await client_service.get(acting.session, acting.caller, self.context.client_id)
         self.seats = client.plan_seats if client else self.seats
         self.seats_used = await client_service.seats_used(acting.session, self.context.client_id)
+        self.campaigns = await staffing_service.campaign_names_by_member(acting.session, acting.caller,
+                                                                         self.context.client_id)
         return await fetch_all(membership_service.list, acting.session, acting.caller,
                                client_id=self.context.client_id)
 
@@ -37,7 +43,7 @@ class UsersScreen(CatalogScreen[Membership]):
         return item.user.email
 
     def headers(self) -> list[str]:
-        return [t("users.email"), t("users.full_name"), t("users.role"), t("users.license")]
+        return [t("users.email"), t("users.full_name"), t("users.role"), t("users.campaigns"), t("users.license")]
 
     def draw_row(self, item: Membership) -> None:
         with ui.element("td"):
@@ -46,8 +52,23 @@ class UsersScreen(CatalogScreen[Membership]):
             ui.label(item.user.full_name)
         with ui.element("td"):
             ui.label(t(f"role.{item.role.value}"))
+        with ui.element("td"), ui.row().classes("gap-1").props(f'data-testid="user-campaigns-{item.id}"'):
+            for name in self.campaigns.get(item.id, []):
+                ui.chip(name).props("dense outline square")
+            if not self.campaigns.get(item.id):
+                ui.label("—").classes("text-grey-7")
         with ui.element("td"):
             active_chip(item.active)
+
+    def draw_actions(self, item: Membership) -> None:
+        row_actions(("edit", t("common.edit"), lambda i=item: self.open_form(i), f"edit-{item.id}"),
+                    ("campaign", t("users.campaigns_edit"), lambda i=item: self.staff(i), f"campaigns-{item.id}"),
+                    ("delete", t("common.delete"), lambda i=item: self.ask_delete(i), f"delete-{item.id}"))
+
+    async def staff(self, item: Membership) -> None:
+        self.host.clear()
+        with self.host:
+            await open_agent_campaigns(item.id, on_saved=self.reload)
 
     def summary(self) -> None:
         with ui.row().classes("items-center gap-3"):

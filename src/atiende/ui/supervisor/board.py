@@ -18,13 +18,14 @@ Action = Callable[..., Awaitable[None] | None]
 
 class BoardActions:
     def __init__(self, *, choose_campaign: Action, read: Action, set_presence: Action, mass_transfer: Action,
-                 transfer: Action, close: Action) -> None:
+                 transfer: Action, close: Action, staff: Action) -> None:
         self.choose_campaign = choose_campaign
         self.read = read
         self.set_presence = set_presence
         self.mass_transfer = mass_transfer
         self.transfer = transfer
         self.close = close
+        self.staff = staff
 
 
 def campaign_cards(summaries: list[CampaignSummary], selected: int | None, actions: BoardActions) -> None:
@@ -62,15 +63,18 @@ def board(data: CampaignBoard, now: datetime, actions: BoardActions) -> None:
     with ui.element("div").classes("w-full grid gap-3").style(
             "grid-template-columns: repeat(auto-fit, minmax(340px, 1fr))"):
         _waiting(data.waiting, now, actions)
-        _agents(data.agents, now, actions)
+        _agents(data.agents, now, actions, summary.campaign_id)
     _in_progress(data.in_progress, now, actions)
 
 
-def _section(title: str, count: int, testid_value: str) -> ui.card:
+def _section(title: str, count: int, testid_value: str, action: Callable[[], None] | None = None) -> ui.card:
     card = ui.card().props(f'flat bordered data-testid="{testid_value}"').classes("w-full q-pa-sm gap-2")
-    with card, ui.row().classes("items-center gap-2"):
+    with card, ui.row().classes("items-center gap-2 w-full"):
         ui.label(title).classes("text-subtitle1 text-weight-medium")
         ui.badge(str(count), color="grey-7").props(f'data-testid="{testid_value}-count"')
+        if action is not None:
+            ui.space()
+            action()
     return card
 
 
@@ -96,8 +100,12 @@ def _waiting(rows: list[WaitingRow], now: datetime, actions: BoardActions) -> No
                                          f"read-{cid}")
 
 
-def _agents(rows: list[AgentRow], now: datetime, actions: BoardActions) -> None:
-    with _section(t("supervisor.agents"), len(rows), "agents"):
+def _agents(rows: list[AgentRow], now: datetime, actions: BoardActions, campaign_id: int) -> None:
+    def staff_button() -> None:
+        testid(ui.button(t("supervisor.staff"), icon="groups", on_click=lambda: actions.staff(campaign_id))
+               .props("flat dense no-caps color=primary"), "staff-campaign")
+
+    with _section(t("supervisor.agents"), len(rows), "agents", staff_button):
         if not rows:
             ui.label(t("supervisor.agents_empty")).classes("text-body2 text-grey-7")
             return

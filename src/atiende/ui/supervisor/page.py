@@ -23,6 +23,7 @@ from atiende.errors import AtiendeError
 from atiende.i18n import t
 from atiende.ui.components import page_heading, testid
 from atiende.ui.context import PageContext, act
+from atiende.ui.console.staffing import open_campaign_agents
 from atiende.ui.layout import console_page
 from atiende.ui.runtime import runtime
 from atiende.ui.supervisor import board, reader
@@ -80,7 +81,8 @@ class Supervision:
             with ui.tab_panel(canned_tab).classes("q-pa-none gap-3"):
                 self.canned = CannedReplies(self.context)
         self.actions = board.BoardActions(choose_campaign=self.choose, read=self.read, set_presence=self.set_presence,
-                                          mass_transfer=self.mass_transfer, transfer=self.transfer, close=self.close)
+                                          mass_transfer=self.mass_transfer, transfer=self.transfer, close=self.close,
+                                          staff=self.staff)
         wanted = self.context.query.get("campaign", "")
         self.selected = int(wanted) if wanted.isdigit() and len(wanted) < 10 else None
         await self.refresh()
@@ -173,6 +175,10 @@ class Supervision:
         if await self._run(work):
             ui.notify(t("supervisor.mass_transfer_done", transferred=result.get("transferred", 0),
                         queued=result.get("queued", 0)), type="positive")
+
+    @rooted
+    async def staff(self, campaign_id: int) -> None:
+        await open_campaign_agents(campaign_id, on_saved=self.refresh)
 
     @rooted
     async def transfer(self, conversation_id: int) -> None:
