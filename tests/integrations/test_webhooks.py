@@ -294,3 +294,18 @@ async def test_two_dispatchers_with_their_own_connections_send_each_event_once(
     for conversation_id in {p["data"]["conversation_id"] for p in crm.payloads}:
         sent = [by_id[p["id"]] for p in crm.payloads if p["data"]["conversation_id"] == conversation_id]
         assert sent == sorted(sent)
+
+
+async def test_a_subscription_deleted_elsewhere_never_breaks_the_inbound_path(
+        http: httpx.AsyncClient, factory: Factory, crm: LocalReceiver, private_allowed: None) -> None:
+    """Another process deleted it: this process's cache still names it for a few seconds."""
+    from sqlalchemy import delete
+
+    from atiende.integrations.models import WebhookSubscription
+
+    sc, _ = await staffed(http, factory, crm.url)
+    await sc.write("hola", contact="first")  # the cache now holds the subscription
+    async with sc.database.session() as session:
+        await session.execute(delete(WebhookSubscription))
+    answer = await sc.write("sigo aquí", contact="second")
+    assert answer["conversation_id"] is not None

@@ -125,6 +125,13 @@ def _capture(session: Session) -> None:
                      "state": DeliveryState.pending, "created_at": now, "next_attempt_at": now, "attempts": 0}
                     for sub_id in targets)
     if rows:
+        # The cache may name a subscription deleted or switched off since (here or in another
+        # process): write only for those that still exist, never fail the change being committed.
+        live = set(session.scalars(select(WebhookSubscription.id).where(
+            WebhookSubscription.id.in_({r["subscription_id"] for r in rows}),
+            WebhookSubscription.active.is_(True))).all())
+        rows = [r for r in rows if r["subscription_id"] in live]
+    if rows:
         session.execute(insert(WebhookDelivery), rows)
         session.info.setdefault("after_commit", []).append(_wake)
 
