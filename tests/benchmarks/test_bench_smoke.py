@@ -70,3 +70,13 @@ def test_the_report_names_every_number(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     assert run.main(["--quick", "--only", "assignment", "--json", str(out), "--workdir", str(tmp_path)]) == 0
     assert '"online_ratio"' in out.read_text()
+
+
+def test_bot_matching_is_timed_at_two_knowledge_base_sizes() -> None:
+    from benchmarks import bot_matching
+
+    result = bot_matching.run((60, 300), repeats=1)
+
+    assert (result.small.entries, result.large.entries) == (60, 300)
+    assert result.small.per_message_us > 0 and result.large.per_message_us > 0 and result.ratio > 0
+    assert "ratio" in bot_matching.report(result)

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from atiende.bots.matcher import FuzzyMatcher, Intent, Phrased, intent_of
+from atiende.bots.matcher import Intent, KnowledgeMatcher, Phrased, intent_of
 from atiende.bots.models import AttentionBot, KnowledgeEntry
 from atiende.bots.replies import Decision, Reply, decide, fresh_state, welcome
 from atiende.campaigns.models import Campaign
@@ -42,10 +42,10 @@ HANDOFF_NOTES = {
 
 # Built matchers per bot, kept while the bot's revision stays (every change of the bot or of its
 # knowledge base raises it); a few bots per process, so no eviction beyond replacement.
-_matchers: dict[int, tuple[int, FuzzyMatcher, dict[int, KnowledgeEntry]]] = {}
+_matchers: dict[int, tuple[int, KnowledgeMatcher, dict[int, KnowledgeEntry]]] = {}
 
 
-async def knowledge(session: AsyncSession, bot: AttentionBot) -> tuple[FuzzyMatcher, dict[int, KnowledgeEntry]]:
+async def knowledge(session: AsyncSession, bot: AttentionBot) -> tuple[KnowledgeMatcher, dict[int, KnowledgeEntry]]:
     """The bot's matcher and active entries by id, built once per revision."""
     cached = _matchers.get(bot.id)
     if cached is not None and cached[0] == bot.revision:
@@ -56,7 +56,8 @@ async def knowledge(session: AsyncSession, bot: AttentionBot) -> tuple[FuzzyMatc
     for entry in rows.all():
         session.expunge(entry)
         entries[entry.id] = entry
-    matcher = FuzzyMatcher([Phrased(e.id, e.question, tuple(e.phrasings)) for e in entries.values()])
+    matcher = KnowledgeMatcher([Phrased(e.id, e.question, tuple(e.phrasings)) for e in entries.values()],
+                               {e.id: e.answer for e in entries.values()})
     _matchers[bot.id] = (bot.revision, matcher, entries)
     return matcher, entries
 
