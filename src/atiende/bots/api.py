@@ -5,11 +5,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, File, Path, Query, Response, UploadFile, status
 
-from atiende.bots import transfer
+from atiende.bots import transfer, unanswered
 from atiende.bots.models import AttentionBot, KnowledgeEntry
 from atiende.bots.schemas import (
-    AttentionBotCreate, AttentionBotOut, AttentionBotUpdate, EntryCreate, EntryOut, EntryUpdate, ImportOut, TryIn,
-    TryOut,
+    AttentionBotCreate, AttentionBotOut, AttentionBotUpdate, EntryCreate, EntryOut, EntryUpdate, ImportOut, LearnIn,
+    TryIn, TryOut, UnansweredOut,
 )
 from atiende.bots.service import attention_bot_service
 from atiende.deps import ClockDep, CurrentCaller, DbSession
@@ -95,3 +95,24 @@ async def import_entries(bot: BotLoaded, session: DbSession, caller: CurrentCall
 @router.post("/{item_id}/try", response_model=TryOut, summary="Probar bot: what the bot answers, and why")
 async def try_bot(bot: BotLoaded, body: TryIn, session: DbSession) -> Any:
     return await attention_bot_service.try_text(session, bot, body.text)
+
+
+@router.get("/{item_id}/unanswered", response_model=Page[UnansweredOut],
+            summary="What customers asked that the bot did not understand, most asked first")
+async def list_unanswered(bot: BotLoaded, session: DbSession, caller: CurrentCaller, page: PageDep) -> Any:
+    items, total = await unanswered.listing(session, caller, bot, page)
+    return {"items": items, "total": total, "page": page.page, "limit": page.limit}
+
+
+@router.post("/{item_id}/unanswered/{question_id}/learn", response_model=EntryOut,
+             summary="Teach the bot an unanswered question: a phrasing of an entry, or a new entry")
+async def learn_unanswered(bot: BotLoaded, body: LearnIn, session: DbSession, caller: CurrentCaller, clock: ClockDep,
+                           question_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Any:
+    return await attention_bot_service.learn(session, caller, bot, question_id, body, clock=clock)
+
+
+@router.delete("/{item_id}/unanswered/{question_id}", status_code=status.HTTP_204_NO_CONTENT,
+               summary="Dismiss an unanswered question")
+async def dismiss_unanswered(bot: BotLoaded, session: DbSession, caller: CurrentCaller,
+                             question_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> None:
+    await unanswered.dismiss(session, caller, bot, question_id)

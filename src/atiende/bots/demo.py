@@ -1,9 +1,13 @@
 """The demo's attention bot, "Asistente Demo": fifteen answers of a customer service desk, a menu,
 and the handoff to an agent, so a newcomer meets the bot on the demo web chat at once."""
 
+from datetime import timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from atiende.bots.models import AttentionBot, KnowledgeEntry
+from atiende.bots import unanswered
+from atiende.bots.models import AttentionBot, KnowledgeEntry, UnansweredQuestion
+from atiende.kit.columns import utcnow
 
 # (category, question, phrasings, answer, link, follow-up buttons)
 ENTRIES: list[tuple[str, str, list[str], str, str | None, list[str]]] = [
@@ -53,6 +57,10 @@ ENTRIES: list[tuple[str, str, list[str], str, str | None, list[str]]] = [
 ]
 
 
+UNANSWERED = [("¿Tienen tienda física en Medellín?", 4, 5), ("puedo pagar con nequi", 3, 20),
+              ("¿hacen envíos a Ecuador?", 1, 30)]
+
+
 async def create_demo_bot(session: AsyncSession, client_id: int) -> AttentionBot:
     bot = AttentionBot(
         client_id=client_id, name="Asistente Demo", revision=1, active=True,
@@ -82,4 +90,9 @@ async def create_demo_bot(session: AsyncSession, client_id: int) -> AttentionBot
          "options": []},
         {"label": "Hablar con un asesor", "kind": "handoff", "entry_id": None, "options": []},
     ]
+    now = utcnow()
+    for text, count, hours_ago in UNANSWERED:  # what customers asked last week, for the admin to teach
+        seen = now - timedelta(hours=hours_ago)
+        session.add(UnansweredQuestion(bot_id=bot.id, key=unanswered.key_of(text), text=text, count=count,
+                                       first_seen_at=seen - timedelta(days=3), last_seen_at=seen))
     return bot

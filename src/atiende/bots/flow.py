@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from atiende.bots import unanswered
 from atiende.bots.matcher import Intent, KnowledgeMatcher, Phrased, intent_of
 from atiende.bots.models import AttentionBot, KnowledgeEntry
 from atiende.bots.replies import Decision, Reply, decide, fresh_state, welcome
@@ -101,6 +102,9 @@ async def _turn(session: AsyncSession, ctx: JobContext, campaign: Campaign, conv
     matcher, entries = await knowledge(session, bot)
     reply = decide(bot, matcher, entries, conversation.bot_state or fresh_state(), message.text,
                    keywords=campaign.bot_handoff_keywords, max_misses=campaign.bot_max_misunderstandings)
+    missed = reply.decision == Decision.misunderstood or reply.handoff == BotHandoffReason.misunderstood
+    if missed and reply.match is not None and reply.match.intent == Intent.question:
+        await unanswered.record(session, bot.id, message.text, now)
     return await _apply(session, ctx, campaign, conversation, reply, now)
 
 

@@ -1,11 +1,13 @@
-"""Tables of attention bots: the bot (welcome, menu, messages) and its knowledge base entries."""
+"""Tables of attention bots: the bot (welcome, menu, messages), its knowledge base entries and the
+questions it could not answer."""
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from atiende.db import Base
+from atiende.db import Base, UTCDateTime
 from atiende.kit.columns import IdMixin, TimestampMixin
 
 
@@ -43,3 +45,18 @@ class KnowledgeEntry(IdMixin, TimestampMixin, Base):
     buttons: Mapped[list[str]] = mapped_column(JSON, default=list)  # follow-up questions offered after it
     category: Mapped[str] = mapped_column(String(120), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UnansweredQuestion(IdMixin, Base):
+    """What customers asked a bot that it did not understand, one row per normalised text with a
+    count, so an admin teaches the bot the most asked first (a new entry or a phrasing of one)."""
+
+    __tablename__ = "bot_unanswered_questions"
+    __table_args__ = (UniqueConstraint("bot_id", "key"),)
+
+    bot_id: Mapped[int] = mapped_column(ForeignKey("attention_bots.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(300))  # the matcher's normal form: one row per way of asking
+    text: Mapped[str] = mapped_column(String(500))  # the latest wording, as the customer wrote it
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,5 +1,6 @@
 """Attention bots as the API and the console edit them."""
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -143,3 +144,27 @@ class TryOut(OutSchema):
     best: CandidateOut | None
     runner_up: CandidateOut | None
     candidates: list[CandidateOut]
+
+
+class UnansweredOut(OutSchema):
+    id: int
+    bot_id: int
+    text: str = Field(description="The latest wording a customer used")
+    count: int = Field(description="How many times customers asked it this way")
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+class LearnIn(InSchema):
+    """Teach the bot an unanswered question: as another phrasing of ``entry_id``, or as a new entry
+    with ``answer`` (its question is the customer's text unless ``question`` is given)."""
+
+    entry_id: Id | None = None
+    question: Phrase | None = None
+    answer: Answer | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "LearnIn":
+        if (self.entry_id is None) == (self.answer is None):
+            raise ValueError("send entry_id (add as a phrasing) or answer (a new entry), not both")
+        return self

@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from atiende.audit.models import AuditAction
 from atiende.audit.service import audit_service
 from atiende.auth.caller import Caller
+from atiende.bots import unanswered
 from atiende.bots.flow import knowledge
 from atiende.bots.matcher import normalise
 from atiende.bots.models import AttentionBot, KnowledgeEntry
 from atiende.bots.replies import decide, fresh_state
 from atiende.bots.schemas import (
     MAX_ENTRIES, AttentionBotCreate, AttentionBotOut, AttentionBotUpdate, EntryCreate, EntryOut, EntryUpdate,
-    MenuKind, MenuOption, TryOut,
+    LearnIn, MenuKind, MenuOption, TryOut,
 )
 from atiende.campaigns.models import Campaign
 from atiende.catalog.usage import refuse_if_campaigns_use
@@ -195,6 +196,24 @@ class AttentionBotService(ScopedCrudService[AttentionBot, AttentionBotCreate, At
             "intent": match.intent.value if match else "choice", "decision": reply.decision.value,
             "reply": reply.text, "best": candidates[0] if candidates else None,
             "runner_up": candidates[1] if len(candidates) > 1 else None, "candidates": candidates})
+
+    async def learn(self, session: AsyncSession, caller: Caller, bot: AttentionBot, question_id: int, body: LearnIn,
+                    *, clock: Clock) -> KnowledgeEntry:
+        """Add the customer's wording to an entry, or make it a new one; the question leaves the list.
+        The knowledge base's own rules apply (a phrasing belongs to one entry: 409 naming the field)."""
+        caller.require_admin(bot.client_id)
+        question = await unanswered.find(session, bot, question_id)
+        if body.entry_id is not None:
+            entry = await self.entry(session, bot, body.entry_id)
+            entry = await self.update_entry(
+                session, caller, bot, entry, EntryUpdate(phrasings=[*entry.phrasings, question.text[:300]]), clock=clock)
+        else:
+            assert body.answer is not None
+            entry = await self.add_entry(
+                session, caller, bot, EntryCreate(question=body.question or question.text[:300], answer=body.answer),
+                clock=clock)
+        await session.delete(question)
+        return entry
 
     # --- helpers -------------------------------------------------------------------------
     async def _refuse_duplicates(self, session: AsyncSession, bot: AttentionBot, entry_id: int | None, question: str,

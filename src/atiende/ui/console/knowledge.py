@@ -1,14 +1,15 @@
-"""A bot's knowledge base (entries, import/export as CSV or XLSX) and the *Probar bot* panel, which
-answers like the live bot and shows why: the matched entry, its score and the runner-up."""
+"""A bot's knowledge base (entries, import/export as CSV or XLSX), the *Probar bot* panel, which
+answers like the live bot and shows why (the matched entry, its score and the runner-up), and the
+questions the bot did not understand, each turned into an entry or a phrasing in one step."""
 
 from typing import Any
 
 from nicegui import events, ui
 from pydantic import ValidationError
 
-from atiende.bots import transfer
-from atiende.bots.models import AttentionBot, KnowledgeEntry
-from atiende.bots.schemas import EntryCreate, EntryUpdate, TryOut
+from atiende.bots import transfer, unanswered
+from atiende.bots.models import AttentionBot, KnowledgeEntry, UnansweredQuestion
+from atiende.bots.schemas import EntryCreate, EntryUpdate, LearnIn, TryOut
 from atiende.bots.service import attention_bot_service
 from atiende.errors import AtiendeError, NotFound
 from atiende.i18n import t
@@ -16,6 +17,7 @@ from atiende.ui.components import (
     active_chip, confirm, empty_state, form_dialog, help_text, markup_table, page_heading, row_actions, save_button,
     testid,
 )
+from atiende.kit.pagination import PageParams
 from atiende.ui.context import Acting, PageContext, act
 from atiende.ui.errors import FormErrors, describe
 
@@ -31,6 +33,7 @@ class KnowledgeView:
         self.back = back
         self.bot: AttentionBot | None = None
         self.entries: list[KnowledgeEntry] = []
+        self.unanswered: list[UnansweredQuestion] = []
 
     async def _bot(self, acting: Acting) -> AttentionBot:
         bot = await attention_bot_service.get(acting.session, acting.caller, self.bot_id)
@@ -43,6 +46,7 @@ class KnowledgeView:
             async with act() as acting:
                 self.bot = await self._bot(acting)
                 self.entries = await attention_bot_service.all_entries(acting.session, self.bot)
+                self.unanswered = await self._unanswered(acting)
         except NotFound:
             empty_state(t("attention_bots.not_found"), action=t("attention_bots.back"), href=self.back)
             return
@@ -64,6 +68,10 @@ class KnowledgeView:
         with ui.row().classes("w-full items-start gap-4 wrap"):
             with ui.column().classes("gap-2").style("flex: 2 1 520px; min-width: 0"):
                 self.table()
+                with ui.card().classes("w-full gap-2").props('data-testid="unanswered"'):
+                    ui.label(t("attention_bots.unanswered")).classes("text-subtitle1 text-weight-medium")
+                    help_text(t("attention_bots.unanswered_help"))
+                    self.questions()
             with ui.card().classes("gap-2").style("flex: 1 1 320px").props('data-testid="try-bot"'):
                 self.try_panel()
 
@@ -89,6 +97,65 @@ class KnowledgeView:
                         row_actions(("edit", t("common.edit"), lambda e=entry: self.open_form(e), f"edit-{entry.id}"),
                                     ("delete", t("common.delete"), lambda e=entry: self.ask_delete(e),
                                      f"delete-{entry.id}"))
+
+    @ui.refreshable_method
+    def questions(self) -> None:
+        if not self.unanswered:
+            ui.label(t("attention_bots.unanswered_none")).classes("text-caption text-grey-7")
+            return
+        with markup_table([t("attention_bots.question"), "", ""], testid_value="unanswered-table"):
+            for question in self.unanswered:
+                with ui.element("tr").props(f'data-testid="unanswered-row-{question.id}"'):
+                    with ui.element("td"):
+                        ui.label(question.text)
+                    with ui.element("td"):
+                        ui.badge(t("attention_bots.unanswered_count", count=question.count)).props("outline")
+                    with ui.element("td").classes("text-right"):
+                        row_actions(
+                            ("add_circle", t("attention_bots.learn_new"),
+                             lambda q=question: self.open_form(None, learning=q), f"learn-new-{question.id}"),
+                            ("playlist_add", t("attention_bots.learn_phrasing"),
+                             lambda q=question: self.pick_entry(q), f"learn-phrasing-{question.id}"),
+                            ("close", t("attention_bots.dismiss"), lambda q=question: self.dismiss(q),
+                             f"dismiss-{question.id}"))
+
+    async def _unanswered(self, acting: Acting) -> list[UnansweredQuestion]:
+        rows, _ = await unanswered.listing(acting.session, acting.caller, await self._bot(acting),
+                                           PageParams(page=1, limit=20))
+        return rows
+
+    async def pick_entry(self, question: UnansweredQuestion) -> None:
+        """Add the customer's wording as a phrasing of the entry the admin picks."""
+        self.host.clear()
+        with self.host, form_dialog(t("attention_bots.learn_title", text=question.text[:60]),
+                                    testid_value="learn-dialog") as (dialog, body, footer):
+            with body:
+                pick = testid(ui.select({e.id: e.question for e in self.entries}, label=t("attention_bots.learn_pick"),
+                                        with_input=True).props("outlined").classes("w-full"), "learn-entry")
+
+            async def submit() -> None:
+                if pick.value is None:
+                    return
+                try:
+                    async with act() as acting:
+                        await attention_bot_service.learn(acting.session, acting.caller, await self._bot(acting),
+                                                          question.id, LearnIn(entry_id=pick.value),
+                                                          clock=acting.clock)
+                except (AtiendeError, ValidationError) as exc:
+                    ui.notify(" ".join(message for _, message in describe(exc)), type="negative", multi_line=True)
+                    return
+                ui.notify(t("common.saved"), type="positive")
+                dialog.close()
+                await self.reload()
+
+            with footer:
+                save_button(submit)
+        dialog.open()
+
+    async def dismiss(self, question: UnansweredQuestion) -> None:
+        async with act() as acting:
+            await unanswered.dismiss(acting.session, acting.caller, await self._bot(acting), question.id)
+        await self.reload()
 
     def try_panel(self) -> None:
         ui.label(t("attention_bots.try")).classes("text-subtitle1 text-weight-medium")
@@ -125,7 +192,9 @@ class KnowledgeView:
     async def reload(self) -> None:
         async with act() as acting:
             self.entries = await attention_bot_service.all_entries(acting.session, await self._bot(acting))
+            self.unanswered = await self._unanswered(acting)
         self.table.refresh()
+        self.questions.refresh()
 
     async def export(self, kind: str) -> None:
         async with act() as acting:
@@ -159,12 +228,14 @@ class KnowledgeView:
             return
         await self.reload()
 
-    async def open_form(self, entry: KnowledgeEntry | None) -> None:
+    async def open_form(self, entry: KnowledgeEntry | None, *, learning: UnansweredQuestion | None = None) -> None:
         self.host.clear()
         with self.host:
-            self.build_form(entry)
+            self.build_form(entry, learning=learning)
 
-    def build_form(self, entry: KnowledgeEntry | None) -> None:
+    def build_form(self, entry: KnowledgeEntry | None, *, learning: UnansweredQuestion | None = None) -> None:
+        """The entry's form; from an unanswered question, a new entry asked the customer's way,
+        and saving it takes the question off the list."""
         errors = FormErrors()
         with form_dialog(t("attention_bots.edit_entry") if entry else t("attention_bots.new_entry"),
                          testid_value="entry-dialog", width="min(760px, 96vw)") as (dialog, body, footer):
@@ -176,7 +247,8 @@ class KnowledgeView:
                     errors.bind(key, fields[key])
                     return fields[key]
 
-                field("question", ui.input(t("attention_bots.question"), value=entry.question if entry else "")
+                field("question", ui.input(t("attention_bots.question"),
+                                           value=entry.question if entry else (learning.text[:300] if learning else ""))
                       .props("outlined maxlength=300").classes("w-full"))
                 field("phrasings", ui.textarea(t("attention_bots.phrasings"),
                                                value="\n".join(entry.phrasings) if entry else "")
@@ -207,6 +279,8 @@ class KnowledgeView:
                         if entry is None:
                             await attention_bot_service.add_entry(acting.session, acting.caller, bot,
                                                                   EntryCreate(**values), clock=acting.clock)
+                            if learning is not None:
+                                await unanswered.dismiss(acting.session, acting.caller, bot, learning.id)
                         else:
                             row = await attention_bot_service.entry(acting.session, bot, entry.id)
                             await attention_bot_service.update_entry(acting.session, acting.caller, bot, row,
