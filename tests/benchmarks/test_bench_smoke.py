@@ -80,3 +80,13 @@ def test_bot_matching_is_timed_at_two_knowledge_base_sizes() -> None:
     assert (result.small.entries, result.large.entries) == (60, 300)
     assert result.small.per_message_us > 0 and result.large.per_message_us > 0 and result.ratio > 0
     assert "ratio" in bot_matching.report(result)
+
+
+def test_bot_latency_matches_each_post_with_the_bots_reply(tmp_path: Path) -> None:
+    from benchmarks import bot_latency
+
+    result = bot_latency.run(tmp_path, rate=20, seconds=1, warmup=0.5, entries=60, grace=10, log=quiet)
+
+    assert result.sent == 20 and result.replies == result.sent and result.missing == 0
+    assert 0 < result.p50_ms <= result.p99_ms <= result.max_ms
+    assert result.assigned.events == result.assigned.sent > 0
