@@ -25,6 +25,7 @@ from atiende.bots.replies import Decision, Reply, decide, fresh_state, welcome
 from atiende.campaigns.models import Campaign
 from atiende.catalog.schedule_rules import is_open
 from atiende.catalog.schedule_snapshots import schedule_of
+from atiende.conversations import assignment
 from atiende.conversations.closing import close_by_bot, inactivity_key, schedule_inactivity
 from atiende.conversations.events import ConversationQueued, ConversationUpdated, emit
 from atiende.conversations.models import (
@@ -39,6 +40,7 @@ HANDOFF_NOTES = {
     BotHandoffReason.misunderstood: "El asistente no entendió al cliente varias veces.",
     BotHandoffReason.out_of_hours: "El asistente no atiende fuera del horario.",
     BotHandoffReason.bot_unavailable: "El asistente de la campaña ya no está activo.",
+    BotHandoffReason.supervisor: "Un supervisor la pasó a los asesores.",
 }
 
 # Built matchers per bot, kept while the bot's revision stays (every change of the bot or of its
@@ -145,6 +147,14 @@ async def _hand_off(session: AsyncSession, ctx: JobContext, campaign: Campaign, 
                         delivery_attempts=0, attachments=[]))
     emit(session, ctx.bus, ConversationQueued(client_id=conversation.client_id, campaign_id=campaign.id,
                                               conversation_id=conversation.id, status=conversation.status))
+
+
+async def take_over(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
+                    now: datetime) -> None:
+    """A supervisor takes the conversation from the bot: handed off like any other, then assigned
+    at once when an agent has room (the caller holds the campaign's dispatch lock)."""
+    await _hand_off(session, ctx, campaign, conversation, BotHandoffReason.supervisor, now)
+    await assignment.assign_waiting(session, ctx.bus, campaign, now)
 
 
 async def _active_bot(session: AsyncSession, campaign: Campaign) -> AttentionBot | None:

@@ -93,6 +93,14 @@ async def transfer(conversation: ConversationPath, body: TransferIn, session: Db
     return await _reloaded(session, caller, done)
 
 
+@router.post("/{conversation_id}/take-over", response_model=ConversationOut,
+             summary="Supervisors: take a conversation from the attention bot and give it to the agents")
+async def take_over(conversation: ConversationPath, session: DbSession, caller: CurrentCaller,
+                    engine: EngineDep) -> Any:
+    done = await conversation_service.take_over_from_bot(session, engine, caller, conversation)
+    return await _reloaded(session, caller, done)
+
+
 @router.post("/{conversation_id}/close", response_model=ConversationOut,
              summary="Finish: required fields, optional typification; starts the survey if the campaign has one")
 async def close(conversation: ConversationPath, body: CloseIn, session: DbSession, caller: CurrentCaller,

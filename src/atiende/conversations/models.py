@@ -86,6 +86,7 @@ class BotHandoffReason(StrEnum):
     misunderstood = "misunderstood"  # the bot failed to understand too many times
     out_of_hours = "out_of_hours"  # the bot does not answer outside the schedule
     bot_unavailable = "bot_unavailable"  # the bot was deactivated or removed meanwhile
+    supervisor = "supervisor"  # a supervisor took it from the bot on the board
 
 
 class Contact(IdMixin, Base):

@@ -29,7 +29,7 @@ from atiende.conversations.models import (
 )
 from atiende.conversations.outbound import post_message
 from atiende.conversations.rows import lock_conversation
-from atiende.errors import Forbidden, Invalid, NotFound
+from atiende.errors import Conflict, Forbidden, Invalid, NotFound
 from atiende.jobs import JobContext
 from atiende.kit.pagination import PageParams, paginate
 from atiende.tenancy.models import Client
@@ -179,6 +179,20 @@ class ConversationService:
         campaign, locked = await self._locked(session, conversation)
         await closing.transfer(session, ctx, campaign, locked, me, supervising=supervising,
                                to_membership_id=to_membership_id, now=ctx.clock.now())
+        return locked
+
+    async def take_over_from_bot(self, session: AsyncSession, ctx: JobContext, caller: Caller,
+                                 conversation: Conversation) -> Conversation:
+        """A supervisor hands a conversation the bot holds to the agents (queued, then assigned)."""
+        from atiende.bots import flow as bot_flow  # bots build on conversations, not the reverse
+
+        _me, supervising = self._acting(caller, conversation)
+        if not supervising:
+            raise Forbidden("Only supervisors and admins take conversations from the bot", field="conversation_id")
+        campaign, locked = await self._locked(session, conversation)
+        if locked.status != ConversationStatus.bot:
+            raise Conflict("The bot does not hold this conversation", field="status")
+        await bot_flow.take_over(session, ctx, campaign, locked, ctx.clock.now())
         return locked
 
     async def close(self, session: AsyncSession, ctx: JobContext, caller: Caller, conversation: Conversation, *,

@@ -6,7 +6,7 @@ Reads only; every action (presence, transfer, mass transfer, close) goes through
 services. Only supervisors and admins of the client may read it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -67,6 +67,7 @@ class CampaignSummary:
     in_progress: int
     online_agents: int
     agents: int
+    with_bot: int = 0  # conversations the attention bot holds
 
 
 @dataclass
@@ -76,6 +77,7 @@ class CampaignBoard:
     agents: list[AgentRow]
     waiting: list[WaitingRow]
     in_progress: list[ActiveRow]
+    with_bot: list[WaitingRow] = field(default_factory=list)  # since = opened_at
 
 
 @dataclass
@@ -103,7 +105,7 @@ class SupervisionService:
         counts = dict(((cid, status), int(n)) for cid, status, n in (await session.execute(
             select(Conversation.campaign_id, Conversation.status, func.count()).where(
                 Conversation.campaign_id.in_(ids), Conversation.status.in_(
-                    [ConversationStatus.queued, ConversationStatus.assigned]))
+                    [ConversationStatus.queued, ConversationStatus.assigned, ConversationStatus.bot]))
             .group_by(Conversation.campaign_id, Conversation.status))).all())
         staff = {(cid, presence): int(n) for cid, presence, n in (await session.execute(
             select(CampaignAgent.campaign_id, Membership.presence, func.count()).join(
@@ -116,6 +118,7 @@ class SupervisionService:
             campaign_id=c.id, name=c.name, open_now=_open(schedules.get(c.schedule_id), now),
             queued=counts.get((c.id, ConversationStatus.queued), 0),
             in_progress=counts.get((c.id, ConversationStatus.assigned), 0),
+            with_bot=counts.get((c.id, ConversationStatus.bot), 0),
             online_agents=staff.get((c.id, Presence.online), 0),
             agents=sum(n for (cid, _p), n in staff.items() if cid == c.id)) for c in campaigns]
 
@@ -131,7 +134,10 @@ class SupervisionService:
         active = list((await session.scalars(select(Conversation).where(
             Conversation.campaign_id == campaign.id, Conversation.status == ConversationStatus.assigned)
             .order_by(Conversation.assigned_at, Conversation.id).limit(500))).unique().all())
-        kinds = await _channel_kinds(session, {c.channel_id for c in [*queued, *active]})
+        with_bot = list((await session.scalars(select(Conversation).where(
+            Conversation.campaign_id == campaign.id, Conversation.status == ConversationStatus.bot)
+            .order_by(Conversation.opened_at, Conversation.id).limit(500))).unique().all())
+        kinds = await _channel_kinds(session, {c.channel_id for c in [*queued, *active, *with_bot]})
         names = {a.membership_id: a.name for a in agents}
         missing = {c.assigned_membership_id for c in active if c.assigned_membership_id not in names}
         names.update(await member_names(session, {m for m in missing if m is not None}))
@@ -139,14 +145,15 @@ class SupervisionService:
         summary = CampaignSummary(
             campaign_id=campaign.id, name=campaign.name, open_now=_open(schedule, now), queued=_total,
             in_progress=len(active), online_agents=sum(1 for a in agents if a.active and a.presence == Presence.online),
-            agents=len(agents))
+            agents=len(agents), with_bot=len(with_bot))
         return CampaignBoard(
             summary=summary, schedule_name=schedule.name if schedule else "", agents=agents,
             waiting=[WaitingRow(c.id, c.contact.name, kinds.get(c.channel_id, ""), c.queued_at or c.opened_at)
                      for c in queued],
             in_progress=[ActiveRow(c.id, c.contact.name, kinds.get(c.channel_id, ""), c.assigned_membership_id,
                                    names.get(c.assigned_membership_id or 0, ""), c.assigned_at, waiting_since(c))
-                         for c in active])
+                         for c in active],
+            with_bot=[WaitingRow(c.id, c.contact.name, kinds.get(c.channel_id, ""), c.opened_at) for c in with_bot])
 
     async def search(self, session: AsyncSession, caller: Caller, client_id: int, query: str,
                      *, status: ConversationStatus | None = None) -> list[FoundConversation]:

@@ -18,7 +18,7 @@ Action = Callable[..., Awaitable[None] | None]
 
 class BoardActions:
     def __init__(self, *, choose_campaign: Action, read: Action, set_presence: Action, mass_transfer: Action,
-                 transfer: Action, close: Action, staff: Action) -> None:
+                 transfer: Action, close: Action, staff: Action, take_over: Action) -> None:
         self.choose_campaign = choose_campaign
         self.read = read
         self.set_presence = set_presence
@@ -26,6 +26,7 @@ class BoardActions:
         self.transfer = transfer
         self.close = close
         self.staff = staff
+        self.take_over = take_over
 
 
 def campaign_cards(summaries: list[CampaignSummary], selected: int | None, actions: BoardActions) -> None:
@@ -44,6 +45,8 @@ def campaign_cards(summaries: list[CampaignSummary], selected: int | None, actio
                     ui.label(t("supervisor.card_queue", n=item.queued)).props('data-testid="card-queued"')
                     ui.label(t("supervisor.card_progress", n=item.in_progress))
                     ui.label(t("supervisor.card_agents", online=item.online_agents, total=item.agents))
+                    if item.with_bot:
+                        testid(ui.label(t("supervisor.card_bot", n=item.with_bot)), "card-with-bot")
 
 
 def hours_badge(open_now: bool) -> None:
@@ -65,6 +68,8 @@ def board(data: CampaignBoard, now: datetime, actions: BoardActions) -> None:
         _waiting(data.waiting, now, actions)
         _agents(data.agents, now, actions, summary.campaign_id)
     _in_progress(data.in_progress, now, actions)
+    if data.with_bot:
+        _with_bot(data.with_bot, now, actions)
 
 
 def _section(title: str, count: int, testid_value: str, action: Callable[[], None] | None = None) -> ui.card:
@@ -174,6 +179,28 @@ def _in_progress(rows: list[ActiveRow], now: datetime, actions: BoardActions) ->
                                          f"transfer-{cid}")
                             _icon_button("task_alt", t("workspace.close"), lambda c=cid: actions.close(c),
                                          f"close-{cid}")
+
+
+def _with_bot(rows: list[WaitingRow], now: datetime, actions: BoardActions) -> None:
+    """Conversations the attention bot is answering; a supervisor may take one for the agents."""
+    with _section(t("supervisor.with_bot"), len(rows), "with-bot"):
+        with ui.list().props("dense separator").classes("w-full"):
+            for row in rows:
+                with testid(ui.item(), f"bot-{row.conversation_id}"):
+                    with ui.item_section().props("avatar"):
+                        look.channel_icon(row.channel_kind)
+                    with ui.item_section():
+                        ui.item_label(row.contact_name or t("workspace.unnamed"))
+                        ui.item_label(f"#{row.conversation_id}").props("caption")
+                    with ui.item_section().props("side"):
+                        with ui.row().classes("items-center no-wrap gap-1"):
+                            ui.icon("smart_toy", size="1rem", color="indigo-6")
+                            since_label(row.queued_at, now, classes="text-body2")
+                            cid = row.conversation_id
+                            _icon_button("visibility", t("supervisor.read"), lambda c=cid: actions.read(c),
+                                         f"read-{cid}")
+                            _icon_button("support_agent", t("supervisor.take_over"),
+                                         lambda c=cid: actions.take_over(c), f"take-over-{cid}")
 
 
 def _icon_button(icon: str, label: str, handler: Action, testid_value: str) -> ui.button:

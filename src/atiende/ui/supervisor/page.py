@@ -82,7 +82,7 @@ class Supervision:
                 self.canned = CannedReplies(self.context)
         self.actions = board.BoardActions(choose_campaign=self.choose, read=self.read, set_presence=self.set_presence,
                                           mass_transfer=self.mass_transfer, transfer=self.transfer, close=self.close,
-                                          staff=self.staff)
+                                          staff=self.staff, take_over=self.take_over)
         wanted = self.context.query.get("campaign", "")
         self.selected = int(wanted) if wanted.isdigit() and len(wanted) < 10 else None
         await self.refresh()
@@ -195,6 +195,14 @@ class Supervision:
                                                 to_membership_id=chosen)
 
         await self._run(work, t("supervisor.transferred"))
+
+    @rooted
+    async def take_over(self, conversation_id: int) -> None:
+        async def work(acting: Any) -> None:
+            conversation = await conversation_service.get(acting.session, acting.caller, conversation_id)
+            await conversation_service.take_over_from_bot(acting.session, engine(), acting.caller, conversation)
+
+        await self._run(work, t("supervisor.taken_over"))
 
     @rooted
     async def close(self, conversation_id: int) -> None:
