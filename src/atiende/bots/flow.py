@@ -82,25 +82,30 @@ async def on_customer_message(session: AsyncSession, ctx: JobContext, campaign: 
     conversation.queued_at = None
     greeting = welcome(bot)
     conversation.bot_state = greeting.state
-    await _say(session, ctx, campaign, conversation, greeting.text, now)
+    asks = intent_of(message.text) not in (Intent.greeting, Intent.empty)
+    # When the first message already asks, the answer's turn starts the inactivity timer.
+    await _say(session, ctx, campaign, conversation, greeting.text, now, wait=not asks)
     emit(session, ctx.bus, ConversationUpdated(client_id=conversation.client_id, campaign_id=campaign.id,
                                                conversation_id=conversation.id, status=conversation.status,
                                                what="bot"))
-    if intent_of(message.text) in (Intent.greeting, Intent.empty):
+    if not asks:
         return True
     return await _turn(session, ctx, campaign, conversation, message, now, bot=bot)
 
 
 async def _turn(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
                 message: Message, now: datetime, *, bot: AttentionBot | None = None) -> bool:
-    await cancel(session, inactivity_key(conversation.id))  # the contact wrote
-    bot = bot or await _active_bot(session, campaign)
+    """``bot``: given on the conversation's first turn, when the bot and the hours were just
+    checked and no inactivity timer runs yet."""
     if bot is None:
-        await _hand_off(session, ctx, campaign, conversation, BotHandoffReason.bot_unavailable, now)
-        return False
-    if not await _answers_now(session, campaign, now):
-        await _hand_off(session, ctx, campaign, conversation, BotHandoffReason.out_of_hours, now)
-        return False
+        await cancel(session, inactivity_key(conversation.id))  # the contact wrote
+        bot = await _active_bot(session, campaign)
+        if bot is None:
+            await _hand_off(session, ctx, campaign, conversation, BotHandoffReason.bot_unavailable, now)
+            return False
+        if not await _answers_now(session, campaign, now):
+            await _hand_off(session, ctx, campaign, conversation, BotHandoffReason.out_of_hours, now)
+            return False
     matcher, entries = await knowledge(session, bot)
     reply = decide(bot, matcher, entries, conversation.bot_state or fresh_state(), message.text,
                    keywords=campaign.bot_handoff_keywords, max_misses=campaign.bot_max_misunderstandings)
@@ -113,9 +118,11 @@ async def _turn(session: AsyncSession, ctx: JobContext, campaign: Campaign, conv
 async def _apply(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
                  reply: Reply, now: datetime) -> bool:
     conversation.bot_state = reply.state
+    waits = reply.decision not in (Decision.handoff, Decision.resolved)
     if reply.text:
-        await _say(session, ctx, campaign, conversation, reply.text, now,
-                   wait=reply.decision not in (Decision.handoff, Decision.resolved))
+        await _say(session, ctx, campaign, conversation, reply.text, now, wait=waits)
+    elif waits:
+        await schedule_inactivity(session, campaign, conversation, now)
     if reply.decision == Decision.handoff:
         assert reply.handoff is not None
         await _hand_off(session, ctx, campaign, conversation, reply.handoff, now)
