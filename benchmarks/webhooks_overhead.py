@@ -8,47 +8,47 @@ whichever is larger: a p99 of a few ms moves by that much between two identical 
 
 import argparse
 import asyncio
+import subprocess
+import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import httpx
 
 from atiende.db import Database
 from atiende.integrations.catalog import EVENT_TYPES
 from atiende.integrations.models import WebhookSubscription
-from benchmarks import latency, world
+from benchmarks import latency, servers, world
 
 RECEIVER_SECONDS = 0.1
 
 
 @contextmanager
-def slow_receiver() -> Iterator[tuple[str, list[int]]]:
-    """A receiver on loopback that answers every POST after 100 ms; yields its URL and a counter."""
-    received = [0]
+def slow_receiver() -> Iterator[tuple[str, Callable[[], int]]]:
+    """A receiver answering every POST after 100 ms, in its own process (threads in this one would
+    slow the load generator and inflate the very latencies measured); yields its URL and a counter."""
+    port = servers.free_port()
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.slow_receiver", "--port", str(port),
+                                "--delay", str(RECEIVER_SECONDS)], cwd=servers.REPO)
+    base = f"http://127.0.0.1:{port}"
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            time.sleep(RECEIVER_SECONDS)
-            received[0] += 1
-            self.send_response(204)
-            self.end_headers()
+    def count() -> int:
+        return int(httpx.get(base, timeout=5).text)
 
-        def log_message(self, *_args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+        for _ in range(100):
+            try:
+                count()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield f"{base}/hook", count
     finally:
-        server.shutdown()
-        server.server_close()
+        process.terminate()
+        process.wait(10)
 
 
 def _subscribe(url: str, receiver_url: str, bench: world.World) -> None:
@@ -72,7 +72,7 @@ def run(workdir: Path, *, quick: bool = False) -> dict[str, object]:
         with_hooks = latency.run(workdir / "with", **sizes,
                                  prepare=lambda url, bench: _subscribe(url, receiver_url, bench),
                                  settings={"webhooks_allow_private_addresses": "true"})
-        delivered = received[0]
+        delivered = received()
     budget = max(without.p99_ms * 1.10, without.p99_ms + 5)
     ok = with_hooks.p99_ms <= budget and with_hooks.missing == 0
     print(f"without webhooks: p50 {without.p50_ms} ms  p99 {without.p99_ms} ms")
