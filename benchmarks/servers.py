@@ -3,6 +3,7 @@
 with the very same uvicorn settings."""
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -74,6 +75,7 @@ def _serve(argv: list[str], env: dict[str, str], log_path: Path) -> Iterator[Ser
 
 def _environment(**overrides: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE_")}
+    env["ATIENDE_SECRET_KEY"] = secrets.token_urlsafe(32)  # `atiende serve` refuses to run without one
     env.update({k: v for k, v in overrides.items() if v is not None})
     return env
 

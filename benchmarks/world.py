@@ -31,6 +31,8 @@ from atiende.tenancy.models import Client, Project
 
 BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 SECRET = "bench-api-channel-secret-0001"
+WHATSAPP_SECRET = "bench-whatsapp-app-secret-0001"
+WHATSAPP_NUMBER = "100200300400"
 TOKEN_TTL = timedelta(days=1)
 CHUNK = 2000  # rows per bulk INSERT
 
@@ -80,6 +82,7 @@ class World:
     supervisor_user_id: int
     agents: list[Agent] = field(default_factory=list)
     known_contacts: int = 0  # contacts "known-<i>" already on the API channel
+    whatsapp_channel_id: int = 0  # a WhatsApp channel of the same campaign (app secret WHATSAPP_SECRET)
 
     @property
     def inbound_path(self) -> str:
@@ -103,7 +106,11 @@ async def seed(url: str, *, agents: int, capacity: int, online: bool, tokens: bo
             channel = Channel(client_id=client.id, kind=ChannelKind.api, name="API bench",
                               credentials={"secret": SECRET},
                               settings={"callback_url": "http://127.0.0.1:9/unused"})
-            session.add_all([project, schedule, root, channel])
+            whatsapp = Channel(client_id=client.id, kind=ChannelKind.whatsapp, name="WhatsApp bench",
+                               credentials={"app_secret": WHATSAPP_SECRET, "access_token": "unused",
+                                            "verify_token": "unused"},
+                               settings={"phone_number_id": WHATSAPP_NUMBER})
+            session.add_all([project, schedule, root, channel, whatsapp])
             await session.flush()
             codes = ["inactividad", "transferida", "finalizada_agente", "transferencia_masiva"]
             typ = {code: Typification(client_id=client.id, name=code, code=code, parent_id=root.id) for code in codes}
@@ -117,7 +124,7 @@ async def seed(url: str, *, agents: int, capacity: int, online: bool, tokens: bo
                 typification_mass_transfer_id=typ["transferencia_masiva"].id, inactivity_timeout_minutes=30,
                 permissions=CampaignPermissions(close_without_reply=True, transfer_between_agents=True),
                 assignment_method=AssignmentMethod.smart, active=True,
-                channel_links=[CampaignChannel(channel_id=channel.id)])
+                channel_links=[CampaignChannel(channel_id=channel.id), CampaignChannel(channel_id=whatsapp.id)])
             session.add(campaign)
             await session.flush()
             supervisor_user_id, _ = (await _people(session, client.id, 1, Role.supervisor, Presence.offline))[0]
@@ -127,7 +134,7 @@ async def seed(url: str, *, agents: int, capacity: int, online: bool, tokens: bo
                 await session.execute(insert(CampaignAgent), [
                     {"campaign_id": campaign.id, "membership_id": m, "capacity": capacity} for _, m in people])
             world = World(client.id, channel.id, campaign.id, supervisor_user_id,
-                          [Agent(membership_id=m, user_id=u) for u, m in people])
+                          [Agent(membership_id=m, user_id=u) for u, m in people], whatsapp_channel_id=whatsapp.id)
             if tokens:
                 await _issue_tokens(session, world.agents)
         if known_contacts:

@@ -9,6 +9,7 @@ Debian's chromium (``/usr/bin/chromium``) with Playwright as the demo admin, and
 
 import asyncio
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -52,6 +53,7 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     asyncio.run(seed(url))
     port = free_port()
     env = {**os.environ, "ATIENDE_DATABASE_URL": url, "ATIENDE_WORKER_ENABLED": "false",
+           "ATIENDE_SECRET_KEY": secrets.token_urlsafe(32),
            "ATIENDE_PUBLIC_URL": "https://atiende.example.com", "NICEGUI_STORAGE_PATH": str(workdir / "nicegui")}
     process = subprocess.Popen([sys.executable, "-m", "atiende.cli", "serve", "--no-migrate", "--port", str(port)],
                                env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

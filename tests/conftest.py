@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from atiende import migrate
 from atiende.app import create_app
 from atiende.bus import InProcessBus
+from atiende.channels import webhook_guard
 from atiende.clock import FakeClock
 from atiende.db import Base, Database
 from atiende.jobs import Worker
@@ -128,6 +129,7 @@ def worker(app) -> Worker:  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 async def _fresh_state(database: Database, clock: FakeClock) -> AsyncIterator[None]:
     clock.set(FakeClock().now())
+    webhook_guard.budget.reset()  # refused webhook calls are counted per process, per address
     yield
     await empty_tables(database)
 

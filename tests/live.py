@@ -50,12 +50,18 @@ async def _seed(url: str) -> DemoData:
         await database.dispose()
 
 
+TEST_SECRET_KEY = "test-secret-key-of-the-live-servers-0123456789"  # `atiende serve` refuses the default
+
+
 def start_server(database_url: str, log_path: Path, *, extra_env: dict[str, str] | None = None,
-                 port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+                 port: int | None = None, demo: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """``atiende serve``; with ``demo``, ``atiende demo`` (the only one that serves /demo/site)."""
     port = port or free_port()
-    env = {**os.environ, "ATIENDE_DATABASE_URL": database_url, "ATIENDE_PORT": str(port), **(extra_env or {})}
+    env = {**os.environ, "ATIENDE_DATABASE_URL": database_url, "ATIENDE_PORT": str(port),
+           "ATIENDE_SECRET_KEY": TEST_SECRET_KEY, **(extra_env or {})}
     log = log_path.open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "atiende.cli", "serve", "--no-migrate", "--port", str(port)],
+    command = ["demo"] if demo else ["serve", "--no-migrate"]
+    process = subprocess.Popen([sys.executable, "-m", "atiende.cli", *command, "--port", str(port)],
                                env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     wait_until_healthy(process, base, log_path)
@@ -86,13 +92,15 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def live_server(directory: Path, db_base: str, *, extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
-    """``db_base`` is the session fixture of the same name: the server runs on that kind of database."""
+def live_server(directory: Path, db_base: str, *, extra_env: dict[str, str] | None = None,
+                demo: bool = False) -> Iterator[LiveServer]:
+    """``db_base`` is the session fixture of the same name: the server runs on that kind of database
+    (``demo``: as ``atiende demo``, with its /demo/ pages)."""
     with fresh_database(directory, db_base) as url:
-        demo = asyncio.run(_seed(url))
+        data = asyncio.run(_seed(url))
         log_path = directory / f"server-{free_port()}.log"
-        process, base = start_server(url, log_path, extra_env=extra_env)
+        process, base = start_server(url, log_path, extra_env=extra_env, demo=demo)
         try:
-            yield LiveServer(base_url=base, database_url=url, demo=demo, process=process, log_path=log_path)
+            yield LiveServer(base_url=base, database_url=url, demo=data, process=process, log_path=log_path)
         finally:
             stop_server(process)

@@ -57,7 +57,7 @@ def _free_port() -> int:
 
 def test_demo_serves_the_demo_client_and_prints_the_logins(tmp_path: Path) -> None:
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "ATIENDE_DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in ("ATIENDE_DATABASE_URL", "ATIENDE_SECRET_KEY")}
     process = subprocess.Popen([sys.executable, "-m", "atiende.cli", "demo", "--port", str(port),
                                 "--database", str(tmp_path / "demo.db")], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -85,3 +85,15 @@ def test_demo_serves_the_demo_client_and_prints_the_logins(tmp_path: Path) -> No
     assert f"http://127.0.0.1:{port}/" in output
     assert "admin@demo.atiende.app / atiende-demo" in output
     assert "agente3@demo.atiende.app" in output
+    secret = tmp_path / "demo.db.secret"  # the demo made its own secret, readable only by its owner
+    assert len(secret.read_text().strip()) >= 32 and secret.stat().st_mode & 0o777 == 0o600
+
+
+def test_serve_refuses_to_start_on_the_public_default_secret(sqlite_env: dict[str, str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "ATIENDE_SECRET_KEY"}
+    for secret in (None, "change-me-in-production", "short-secret"):
+        chosen = {**env, **sqlite_env, **({"ATIENDE_SECRET_KEY": secret} if secret else {})}
+        result = subprocess.run([sys.executable, "-m", "atiende.cli", "serve", "--port", str(_free_port())],
+                                capture_output=True, text=True, env=chosen, timeout=60)
+        assert result.returncode == 1, (secret, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and "ATIENDE_SECRET_KEY" in result.stderr

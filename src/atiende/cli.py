@@ -1,4 +1,4 @@
-"""The ``atiende`` command: serve, demo, migrate, create-admin, worker.
+"""The ``atiende`` command: serve, demo, migrate, create-admin, worker, reports rebuild.
 
 Errors end with a non-zero exit and one line on stderr, never a traceback.
 """
@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from atiende.settings import Settings, get_settings
+from atiende.settings import Settings, get_settings, secret_key_problem
 
 app = typer.Typer(help="Atiende: omnichannel contact center.", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False)
@@ -31,15 +31,19 @@ def _migrate(settings: Settings) -> None:
         fail(f"cannot migrate {settings.database_url}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, *, demo: bool = False) -> None:
     import uvicorn
 
     from atiende.app import create_app
     from atiende.kit.collector import settle_long_lived
 
-    application = create_app(settings)
+    from atiende.kit import log_redaction
+
+    application = create_app(settings, demo=demo)
     settle_long_lived()
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info", proxy_headers=True)
+    config = uvicorn.Config(application, host=settings.host, port=settings.port, log_level="info", proxy_headers=True)
+    log_redaction.install()  # after uvicorn configured its loggers: no token of a URL is written
+    uvicorn.Server(config).run()
 
 
 @app.command()
@@ -48,6 +52,9 @@ def serve(host: Annotated[str | None, typer.Option(help="Interface to bind")] = 
           migrate: Annotated[bool, typer.Option(help="Apply migrations before starting")] = True) -> None:
     """Run the app (API, webhooks, console, workspace, jobs worker) on ATIENDE_DATABASE_URL."""
     settings = get_settings().model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v})
+    problem = secret_key_problem(settings.secret_key)
+    if problem:
+        fail(problem)
     if migrate:
         _migrate(settings)
     _serve(settings)
@@ -63,6 +70,10 @@ def demo(host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0
 
     url = os.environ.get("ATIENDE_DATABASE_URL") or f"sqlite+aiosqlite:///{database.resolve()}"
     settings = get_settings().model_copy(update={"database_url": url, "host": host, "port": port})
+    if "ATIENDE_WHATSAPP_GRAPH_URL" not in os.environ:  # the demo's WhatsApp talks to its own stand-in for Meta
+        settings = settings.model_copy(update={"whatsapp_graph_url": f"http://{host}:{port}/demo/graph"})
+    if secret_key_problem(settings.secret_key):
+        settings = settings.model_copy(update={"secret_key": _demo_secret(database.resolve())})
     _migrate(settings)
 
     async def seed() -> object:
@@ -80,12 +91,31 @@ def demo(host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0
         f"  Open:        {base}/",
         f"  Demo site:   {base}/demo/site   (a customer page with the web chat widget)",
         f"  API docs:    {base}/api/docs",
+        f"  Envíos:      {base}/console/sends   (WhatsApp payment reminders against a stand-in for Meta)",
         "  Logins (email / password):",
         *[f"    {role.value:<11} {email} / {password}" for email, password, role in data.logins],  # type: ignore[attr-defined]
         "",
     ]
     typer.echo("\n".join(lines))
-    _serve(settings)
+    _serve(settings, demo=True)
+
+
+def _demo_secret(database: Path) -> str:
+    """The demo's own secret, generated on first start and kept beside its database (mode 0600)."""
+    import secrets
+
+    path = database.with_name(database.name + ".secret")
+    try:
+        existing = path.read_text().strip()
+    except FileNotFoundError:
+        existing = ""
+    if secret_key_problem(existing) is None:
+        return existing
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(secret + "\n")
+    return secret
 
 
 @app.command(name="migrate")
@@ -130,6 +160,37 @@ def worker() -> None:
     from atiende.jobs_runner import run_worker_forever
 
     asyncio.run(run_worker_forever(get_settings()))
+
+
+reports_app = typer.Typer(help="Report rollups.", no_args_is_help=True)
+app.add_typer(reports_app, name="reports")
+
+
+@reports_app.command(name="rebuild")
+def reports_rebuild(
+        client_id: Annotated[int | None, typer.Option(help="Only this client's conversations")] = None,
+        batch: Annotated[int, typer.Option(min=1, max=20_000, help="Conversations per transaction")] = 2000) -> None:
+    """Recompute the report facts of every conversation (the backfill after migrating; safe while
+    the app runs: the worker refreshes the same way)."""
+    import atiende.models  # noqa: F401
+    from atiende.db import Database
+    from atiende.reports.rollups import rebuild
+
+    settings = get_settings()
+
+    async def run() -> int:
+        database = Database(settings.database_url)
+        try:
+            return await rebuild(database, client_id=client_id, batch=batch,
+                                 progress=lambda n: typer.echo(f"{n:,} conversations", err=True))
+        finally:
+            await database.dispose()
+
+    try:
+        total = asyncio.run(run())
+    except Exception as exc:  # an unmigrated or unreachable database: one line, not a traceback
+        fail(f"cannot rebuild the report facts: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    typer.echo(f"report facts rebuilt for {total:,} conversations")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,12 @@ Idempotent: if the demo client exists it is reused, so restarting the demo keeps
 import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import UTC, date, datetime, time
+from importlib import resources
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,9 +26,15 @@ from atiende.catalog.models import (
 )
 from atiende.channels.api_channel import sign
 from atiende.channels.models import Channel, ChannelKind
+from atiende.contacts.demo import seed_directory
+from atiende.conversations.canned import CannedReply
 from atiende.conversations.models import CampaignAgent
 from atiende.db import Database
-from atiende.errors import Unauthorized
+from atiende.deps import DatabaseDep
+from atiende.errors import NotFound, Unauthorized
+from atiende.kit.schemas import MAX_ID
+from atiende.outbound.demo import seed_outbound
+from atiende.reports.demo_history import seed_history
 from atiende.tenancy.models import Client, Project
 
 DEMO_CLIENT = "Demo S.A."
@@ -37,6 +46,16 @@ DEMO_USERS: list[tuple[str, str, Role]] = [
     ("agente1@demo.atiende.app", "Andrea Agente", Role.agent),
     ("agente2@demo.atiende.app", "Bruno Agente", Role.agent),
     ("agente3@demo.atiende.app", "Carla Agente", Role.agent),
+]
+
+
+FREE_CHANNEL = "API libre"
+DEMO_FREE_SECRET = "demo-free-channel-secret-0002"
+DEMO_QUICK_REPLIES: list[tuple[str, str, str]] = [
+    ("saludo", "Saludo", "¡Hola! Soy {agente}, de Demo S.A. ¿En qué te puedo ayudar?"),
+    ("espera", "Un momento", "Dame un momento, por favor, mientras reviso tu caso."),
+    ("documento", "Pedir documento", "Para ayudarte, ¿me confirmas tu número de documento?"),
+    ("despedida", "Despedida", "Gracias por escribirnos. ¡Que tengas un buen día!"),
 ]
 
 
@@ -57,20 +76,21 @@ async def seed_demo(database: Database, base_url: str | None = None) -> DemoData
         created = client is None
         if client is None:
             client = await _create(session)
+        await seed_outbound(session, client.id, now=datetime.now(UTC))  # the payment reminders (envíos)
         found = (await session.scalars(select(Channel).where(Channel.client_id == client.id))).all()
         channels = {c.kind: c.id for c in found}
         for channel in found:
-            if base_url and channel.kind == ChannelKind.api and channel.name == "API demo":
+            if base_url and channel.kind == ChannelKind.api and channel.name in ("API demo", FREE_CHANNEL):
                 channel.settings = {**channel.settings, "callback_url": f"{base_url}/demo/callback"}
         return DemoData(client_id=client.id, created=created,
                         logins=[(email, DEMO_PASSWORD, role) for email, _, role in DEMO_USERS],
-                        api_channel_id=channels.get(ChannelKind.api, 0),
+                        api_channel_id=next((c.id for c in found if c.name == "API demo"), 0),
                         webchat_channel_id=channels.get(ChannelKind.webchat, 0))
 
 
 async def _create(session: AsyncSession) -> Client:
     client = Client(name=DEMO_CLIENT, plan_name="Profesional", plan_seats=15, plan_max_history_hours=168,
-                    default_agent_capacity=4)
+                    default_agent_capacity=4, phone_region="CO")
     session.add(client)
     await session.flush()
     password_hash = hash_password(DEMO_PASSWORD)
@@ -114,6 +134,7 @@ async def _create(session: AsyncSession) -> Client:
     reason = FieldDefinition(client_id=client.id, key="motivo", label="Motivo de contacto", type=FieldType.select,
                              options=["Consulta", "Reclamo", "Pago", "Otro"])
     email = FieldDefinition(client_id=client.id, key="correo", label="Correo electrónico", type=FieldType.email)
+    city = FieldDefinition(client_id=client.id, key="ciudad", label="Ciudad", type=FieldType.text)  # a contact attribute
     funnel = Funnel(client_id=client.id, name="Embudo de ventas",
                     stages=[FunnelStage(position=i, name=n) for i, n in
                             enumerate(["Nuevo", "Interesado", "Propuesta", "Cerrado"])])
@@ -131,7 +152,14 @@ async def _create(session: AsyncSession) -> Client:
     webchat = Channel(client_id=client.id, kind=ChannelKind.webchat, name="Chat web demo",
                       settings={"allowed_origins": ["http://127.0.0.1:8000", "http://localhost:8000"],
                                 "prechat_form": True, "welcome_message": "¡Hola! ¿En qué te ayudamos?"})
-    session.add_all([document, reason, email, funnel, survey, api_channel, webchat])
+    # No campaign uses it: a campaign created in the console can take it (a channel serves one
+    # active campaign at a time).
+    free = Channel(client_id=client.id, kind=ChannelKind.api, name=FREE_CHANNEL,
+                   credentials={"secret": DEMO_FREE_SECRET},
+                   settings={"callback_url": "http://127.0.0.1:8000/demo/callback"})
+    session.add_all([document, reason, email, city, funnel, survey, api_channel, webchat, free])
+    session.add_all([CannedReply(client_id=client.id, shortcut=shortcut, title=title, text=text)
+                     for shortcut, title, text in DEMO_QUICK_REPLIES])
     await session.flush()
     # The web chat's customers meet the FAQ bot first; "asesor" (or two misunderstandings) brings an agent.
     assistant = await create_demo_bot(session, client.id)
@@ -165,10 +193,31 @@ async def _create(session: AsyncSession) -> Client:
         Membership.client_id == client.id, Membership.role == Role.agent))).all()
     session.add_all([CampaignAgent(campaign_id=campaign.id, membership_id=m.id) for m in agents])
     await session.flush()
+    await seed_history(session, campaign, datetime.now(UTC))  # closed conversations for Reportes
+    await seed_directory(session, client.id, [m.id for m in sorted(agents, key=lambda m: m.id)], datetime.now(UTC))
     return client
 
 
 demo_router = APIRouter(prefix="/demo", tags=["demo"], include_in_schema=False)
+"""Mounted only by ``atiende demo`` (``create_app(demo=True)``): no other process answers /demo/."""
+
+
+@demo_router.get("/site", response_class=HTMLResponse)
+async def demo_site(database: DatabaseDep, channel: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+                    lang: Annotated[Literal["es", "en"], Query()] = "es") -> HTMLResponse:
+    """A customer's web page with the chat embedded: the demo client's first active web chat
+    channel (or ?channel=, one of the demo client's), in Spanish or (?lang=en) English."""
+    async with database.session() as session:
+        stmt = (select(Channel.id).join(Client, Client.id == Channel.client_id)
+                .where(Client.name == DEMO_CLIENT, Channel.kind == ChannelKind.webchat, Channel.active)
+                .order_by(Channel.id))
+        if channel is not None:
+            stmt = stmt.where(Channel.id == channel)
+        channel_id = await session.scalar(stmt.limit(1))
+    if channel_id is None:
+        raise NotFound("No active web chat channel of the demo to show", field="channel")
+    html = resources.files("atiende.channels.webchat").joinpath("static/demo.html").read_text(encoding="utf-8")
+    return HTMLResponse(html.replace("{{CHANNEL_ID}}", str(channel_id)).replace("{{LANG}}", lang))
 
 
 @demo_router.post("/callback")

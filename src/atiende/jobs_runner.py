@@ -17,6 +17,7 @@ async def run_worker_forever(settings: Settings) -> None:
     from atiende.app import api_routers
     from atiende.conversations.intake import InboundRouter
     from atiende.integrations.dispatcher import WebhookDispatcher
+    from atiende.reports.rollups import RollupRefresher
 
     api_routers()  # importing the routers imports every domain, and so every @job
     database = Database(settings.database_url)
@@ -26,6 +27,7 @@ async def run_worker_forever(settings: Settings) -> None:
         worker = Worker(JobContext(database=database, clock=SystemClock(), bus=bus, settings=settings, http=http))
         router = InboundRouter(worker.context)
         worker.passes.append(router.worker_pass)
+        worker.passes.append(RollupRefresher(worker.context).worker_pass)
         webhooks = WebhookDispatcher(worker.context)
         worker.start()
         webhooks.start()

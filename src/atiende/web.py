@@ -18,6 +18,7 @@ class ErrorOut(BaseModel):
 
     detail: str
     field: str | None = None
+    code: str | None = None
     errors: list[dict[str, Any]] | None = None
     retry_after: int | None = None
 
@@ -32,7 +33,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def error_response(error: AtiendeError) -> JSONResponse:
-    body: dict[str, Any] = {"detail": error.message, "field": error.field}
+    body: dict[str, Any] = {"detail": error.message, "field": error.field, "code": error.code}
     body.update(error.extra)
     headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
     if "retry_after" in error.extra:
@@ -57,15 +58,17 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"field": None, "message": "Invalid request"}
-        return JSONResponse({"detail": first["message"], "field": first["field"], "errors": errors},
-                            status_code=422)
+        code = f"validation.{first['type']}" if first.get("type") else "validation.invalid"
+        return JSONResponse({"detail": first["message"], "field": first["field"], "code": code,
+                             "errors": errors}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(request))
-        return JSONResponse({"detail": exc.detail, "field": None}, status_code=exc.status_code,
+        return JSONResponse({"detail": exc.detail, "field": None, "code": f"http.{exc.status_code}"},
+                            status_code=exc.status_code,
                             headers=headers or None)
 
 
@@ -79,20 +82,33 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-class BodyLimitMiddleware:
-    """Refuses bodies over ``max_bytes`` with 413 before the app reads them (declared or streamed)."""
+# Exact paths allowed a larger body than ``max_bytes`` (path → limit): a page registers the
+# upload route of its file picker while it lives (the contacts import takes files up to 20 MB).
+LARGE_BODY_PATHS: dict[str, int] = {}
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodyLimitMiddleware:
+    """Refuses bodies over ``max_bytes`` with 413 before the app reads them (declared or streamed);
+    ``larger`` names path prefixes with their own limit, ``LARGE_BODY_PATHS`` exact paths."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: tuple[tuple[str, int], ...] = ()) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max = max_bytes
+        self.larger = larger
+
+    def _limit(self, path: str) -> int:
+        if path in LARGE_BODY_PATHS:
+            return LARGE_BODY_PATHS[path]
+        return next((limit for prefix, limit in self.larger if path.startswith(prefix)), self.default_max)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope.get("path", ""))
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._reject(send, max_bytes)
             return
         received = 0
         response_started = False
@@ -102,7 +118,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise _BodyTooLarge()
             return message
 
@@ -116,10 +132,10 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not response_started:
-                await self._reject(send)
+                await self._reject(send, max_bytes)
 
-    async def _reject(self, send: Send) -> None:
-        response = JSONResponse({"detail": f"Request body larger than {self.max_bytes} bytes", "field": "body"},
+    async def _reject(self, send: Send, max_bytes: int) -> None:
+        response = JSONResponse({"detail": f"Request body larger than {max_bytes} bytes", "field": "body"},
                                 status_code=413)
         await response({"type": "http"}, _empty_receive, send)
 

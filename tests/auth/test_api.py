@@ -26,7 +26,8 @@ async def test_wrong_password_and_unknown_email_look_the_same(http: httpx.AsyncC
     wrong_password = await login(http, tenant.admin.email, "nope-nope-nope")
     unknown_email = await login(http, "ghost@example.com", PASSWORD)
     assert wrong_password.status_code == unknown_email.status_code == 401
-    assert wrong_password.json() == unknown_email.json() == {"detail": "Incorrect email or password", "field": None}
+    assert wrong_password.json() == unknown_email.json() == {"detail": "Incorrect email or password", "field": None,
+                                                              "code": "auth.invalid_credentials"}
 
 
 async def test_repeated_failures_are_rate_limited_even_with_the_right_password(
@@ -101,8 +102,15 @@ async def test_licenses_cannot_exceed_the_plan(http: httpx.AsyncClient, factory:
 async def test_a_user_can_hold_seats_in_several_clients(http: httpx.AsyncClient, tenant: Tenant,
                                                          other_tenant: Tenant) -> None:
     response = await http.post("/api/v1/memberships", headers=other_tenant.admin.headers, json={
-        "client_id": other_tenant.client.id, "email": tenant.supervisor.email, "role": "admin"})
+        "client_id": other_tenant.client.id, "email": tenant.supervisor.email, "password": "ignorada-123",
+        "role": "admin"})
     assert response.status_code == 201, response.text
+    assert response.json()["status"] == "invited"
+    me = (await http.get("/api/v1/me", headers=tenant.supervisor.headers)).json()
+    assert [(i["client_id"], i["role"]) for i in me["invitations"]] == [(other_tenant.client.id, "admin")]
+    accepted = await http.post(f"/api/v1/me/invitations/{response.json()['id']}/accept",
+                               headers=tenant.supervisor.headers)
+    assert accepted.status_code == 200 and accepted.json()["invitations"] == []
     me = (await http.get("/api/v1/me", headers=tenant.supervisor.headers)).json()
     assert {(m["client_id"], m["role"]) for m in me["memberships"]} == {
         (tenant.client.id, "supervisor"), (other_tenant.client.id, "admin")}

@@ -5,7 +5,11 @@ this only proves ``python -m benchmarks.run`` still works against the current en
 import math
 from pathlib import Path
 
+import pytest
+
 from benchmarks import assignment_scale, disk, latency, run, statements, throughput
+
+pytestmark = pytest.mark.benchmark
 
 
 def quiet(_message: str) -> None:
@@ -46,6 +50,15 @@ def test_latency_matches_each_post_with_its_assigned_event(tmp_path: Path) -> No
     assert result.events == result.sent and result.missing == 0
     assert 0 < result.p50_ms <= result.p99_ms <= result.max_ms
     assert not math.isnan(result.answer_p99_ms)
+
+
+def test_latency_over_whatsapp_batches_matches_every_message_with_its_assigned_event(tmp_path: Path) -> None:
+    """Meta-shaped POSTs of 1–3 messages and a status each, through the one inbound pipeline."""
+    result = latency.run(tmp_path, **run.QUICK["latency"], channel="whatsapp", log=quiet)
+
+    assert result.channel == "whatsapp" and result.durable_acks
+    assert result.sent > 0 and result.answered == result.sent
+    assert result.events == result.sent and result.missing == 0 and result.notes == []
 
 
 def test_the_commit_probe_times_every_commit() -> None:

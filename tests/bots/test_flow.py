@@ -48,6 +48,9 @@ async def test_the_bot_greets_answers_and_its_replies_go_through_the_channel_sen
     await worker.run_due()
     sent = [body["text"] for body in receiver.bodies]
     assert sent[0].startswith("¡Hola! Soy Tina") and sent[1].startswith("Puedes pagar") and len(sent) == 3
+    # The menu's options also come as data, for a system that shows buttons.
+    assert [body["choices"] for body in receiver.bodies] == [["Pagos", "Horario", "Hablar con un asesor"],
+                                                             ["¿Puedo pagar con tarjeta?"], []]
     assert (await sc.detail(conversation_id))["status"] == "bot"  # still the bot's: the agent got nothing
     assert await sc.open_assignments() == {}
 

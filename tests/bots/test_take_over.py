@@ -28,7 +28,7 @@ async def test_a_supervisor_takes_a_conversation_from_the_bot(http: httpx.AsyncC
 
     url = f"/api/v1/conversations/{conversation_id}/take-over"
     refused = await http.post(url, headers=ana.headers)
-    assert refused.status_code == 404  # not the agent's: agents do not even see it
+    assert refused.status_code == 403  # supervisors only, refused before the conversation is even looked up
     taken = await http.post(url, headers=sc.supervisor.headers)
     assert taken.status_code == 200, taken.text
     detail = await sc.detail(conversation_id, ana)

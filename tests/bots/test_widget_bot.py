@@ -47,7 +47,7 @@ async def _open_all_week(url: str, client_id: int) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def server(db_base: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, dict[str, Any]]]:
     workdir = tmp_path_factory.mktemp("bot-widget-server")
-    with live_server(workdir, db_base, extra_env={"ATIENDE_UI_ENABLED": "false"}) as live:
+    with live_server(workdir, db_base, extra_env={"ATIENDE_UI_ENABLED": "false"}, demo=True) as live:
         campaign_id, membership_id = asyncio.run(_open_all_week(live.database_url, live.demo.client_id))
         agent = live.headers(AGENT)
         staffed = httpx.put(f"{live.base_url}/api/v1/campaigns/{campaign_id}/agents",
@@ -88,15 +88,24 @@ async def test_the_demo_bot_answers_on_the_widget_and_hands_off_with_the_transcr
     await expect(panel.locator(".msg.bot").filter(has_text="¿Olvidaste tu contraseña?")).to_be_visible()
     if db_kind == "sqlite":
         await page.screenshot(path=str(DOCS / "widget-faq-bot.png"))
-    await message.fill("quiero hablar con un asesor")
+    # A greeting brings the menu back, as buttons to tap (its numbered lines are not repeated).
+    await message.fill("hola")
     await message.press("Enter")
+    asesor = panel.get_by_role("button", name="Hablar con un asesor")
+    await expect(asesor).to_be_visible()
+    await expect(panel.get_by_role("button", name="Horario de atención")).to_be_visible()
+    await expect(panel.locator(".msg.bot").last).not_to_contain_text("4. Hablar con un asesor")
+    if db_kind == "sqlite":
+        await page.screenshot(path=str(DOCS / "widget-bot-menu.png"))
+    await asesor.click()
     await expect(panel.locator(".msg.bot").filter(has_text="Te comunico con un asesor")).to_be_visible()
+    await expect(asesor).to_have_count(0)
 
     conversation_id = await assigned_conversation(live, people["agent"])
     detail = httpx.get(f"{live.base_url}/api/v1/conversations/{conversation_id}", headers=people["agent"]).json()
-    assert detail["status"] == "assigned" and detail["bot_handoff_reason"] == "keyword"
+    assert detail["status"] == "assigned" and detail["bot_handoff_reason"] == "menu"
     said = [(m["sender"], m["text"]) for m in detail["messages"]]
-    assert ("contact", "hola, como pago mi factura?") in said
+    assert ("contact", "hola, como pago mi factura?") in said and ("contact", "Hablar con un asesor") in said
     assert any(sender == "bot" and "Puedes pagar en línea" in text for sender, text in said)
     assert said[-1][0] == "system" and said[-1][1].startswith("Transferida por el asistente")
     await page.context.close()

@@ -61,8 +61,9 @@ async def test_each_kind_has_its_own_settings_and_webhook(http: httpx.AsyncClien
     webchat = (await create_channel(http, tenant, "webchat")).json()
     assert webchat["credential_keys"] == [] and webchat["webhook_path"] is None
     assert webchat["settings"] == {"allowed_origins": ["https://www.example.com", "http://localhost:8080"],
-                                   "prechat_form": True, "welcome_message": "¡Hola! ¿En qué te ayudamos?"}
-    listing = await http.get("/api/v1/channels?q=chat", headers=tenant.agent.headers)
+                                   "prechat_form": True, "welcome_message": "¡Hola! ¿En qué te ayudamos?",
+                                   "queue_notice": True, "queue_position": True}
+    listing = await http.get("/api/v1/channels?q=chat", headers=tenant.supervisor.headers)
     assert [c["kind"] for c in listing.json()["items"]] == ["webchat"]
 
 
@@ -198,14 +199,19 @@ async def test_another_clients_channels_are_not_found(http: httpx.AsyncClient, t
     assert (await http.get(url, headers=other_tenant.admin.headers)).json() == theirs
 
 
-async def test_supervisors_and_agents_see_channels_but_do_not_change_them(http: httpx.AsyncClient,
-                                                                          tenant: Tenant) -> None:
+async def test_supervisors_see_channels_agents_do_not_and_neither_changes_them(http: httpx.AsyncClient,
+                                                                               tenant: Tenant) -> None:
     channel = (await create_channel(http, tenant, "api")).json()
     url = f"/api/v1/channels/{channel['id']}"
+    read = await http.get(url, headers=tenant.supervisor.headers)
+    assert read.json() == channel
+    assert_no_secret(read)
+    # An agent's workspace needs no channel's settings or callback URL (issue 21.7).
+    for path in (url, "/api/v1/channels", f"/api/v1/channels?client_id={tenant.client.id}"):
+        refused = await http.get(path, headers=tenant.agent.headers)
+        assert refused.status_code == 403 and refused.json()["code"] == "auth.role_required", path
+        assert "crm.example.com" not in refused.text
     for person in (tenant.supervisor, tenant.agent):
-        read = await http.get(url, headers=person.headers)
-        assert read.json() == channel
-        assert_no_secret(read)
         assert (await http.post("/api/v1/channels", headers=person.headers,
                                 json={"client_id": tenant.client.id, **BODIES["webchat"]})).status_code == 403
         assert (await http.patch(url, headers=person.headers, json={"active": False})).status_code == 403

@@ -35,7 +35,7 @@ async def test_closing_needs_the_required_fields_with_valid_values(http: httpx.A
     assert missing.status_code == 422 and missing.json()["field"] == "fields.cedula"
     for fields, field in [({"cedula": "12"}, "fields.cedula"), ({"cedula": "abcdefg"}, "fields.cedula"),
                           ({"cedula": 1234567}, "fields.cedula"),
-                          ({"cedula": "1234567", "monto": "10"}, "fields.monto"),
+                          ({"cedula": "1234567", "monto": "diez"}, "fields.monto"),
                           ({"cedula": "1234567", "monto": -1}, "fields.monto"),
                           ({"cedula": "1234567", "producto": "Casa"}, "fields.producto"),
                           ({"cedula": "1234567", "correo": "no-es-correo"}, "fields.correo"),
@@ -43,7 +43,10 @@ async def test_closing_needs_the_required_fields_with_valid_values(http: httpx.A
         response = await sc.close(ana, conversation_id, fields=fields)
         assert (response.status_code, response.json()["field"]) == (422, field), fields
     assert (await sc.detail(conversation_id))["status"] == "assigned"
-    closed = await sc.close(ana, conversation_id, fields={"cedula": "1234567", "monto": 1500.5, "producto": "Tarjeta"})
+    short = await sc.close(ana, conversation_id, fields={"cedula": "12"})
+    assert short.json()["code"] == "field.min_length" and short.json()["detail"].endswith("At least 6 characters")
+    # One validator everywhere: a number written the Spanish way, an option in another case.
+    closed = await sc.close(ana, conversation_id, fields={"cedula": "1234567", "monto": "1500,5", "producto": "tarjeta"})
     assert closed.status_code == 200, closed.text
     assert closed.json()["field_values"] == {"cedula": "1234567", "monto": 1500.5, "producto": "Tarjeta"}
 

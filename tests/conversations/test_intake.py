@@ -22,6 +22,7 @@ from atiende.conversations.models import (
 )
 from atiende.db import Database
 from atiende.jobs import JobContext, ScheduledJob, Worker
+from atiende.settings import Settings
 from tests.conversations.scenario import OFFICE, Scenario, build
 from tests.factories import Factory
 
@@ -202,12 +203,13 @@ async def test_old_routed_deliveries_are_pruned_and_a_late_redelivery_finds_its_
     assert len(await sc.messages(old["conversation_id"])) == 2  # ...but its message was not
 
 
-async def test_intake_writes_without_waiting_for_the_disk_unless_told_to(
+async def test_intake_waits_for_the_disk_unless_told_not_to(
         http: httpx.AsyncClient, factory: Factory, app, database: Database, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    """PostgreSQL: the webhook's insert and the router's batches use connections that commit with
-    ``synchronous_commit = off``; ``ATIENDE_INBOUND_SYNCHRONOUS_COMMIT=true`` puts the webhook's
-    insert back on the ordinary (durable) ones. SQLite has one engine for both."""
+    """PostgreSQL: the webhook's insert is durable by default (``ATIENDE_INBOUND_SYNCHRONOUS_COMMIT``
+    defaults to true); with ``false`` it uses the connections that commit with
+    ``synchronous_commit = off``, as the router's batches always do. SQLite has one engine for both."""
+    assert Settings().inbound_synchronous_commit is True
     if database.dialect == "sqlite":
         assert database.relaxed_engine is database.engine
     else:
@@ -232,14 +234,14 @@ async def test_intake_writes_without_waiting_for_the_disk_unless_told_to(
         sc = await build(http, factory)
         await sc.hire(1)
         await sc.write("Hola", contact="rosa")
-        monkeypatch.setattr(app.state.settings, "inbound_synchronous_commit", True)
+        monkeypatch.setattr(app.state.settings, "inbound_synchronous_commit", False)
         await sc.write("Sigo aquí", contact="rosa")
     finally:
         for engine, listener in listeners:
             event.remove(engine, "before_cursor_execute", listener)
     relaxed = "durable" if database.relaxed_engine is database.engine else "relaxed"
-    assert writers == [("inbound_deliveries", relaxed), ("messages", relaxed),
-                       ("inbound_deliveries", "durable"), ("messages", relaxed)]
+    assert writers == [("inbound_deliveries", "durable"), ("messages", relaxed),
+                       ("inbound_deliveries", relaxed), ("messages", relaxed)]
 
 
 async def test_a_burst_of_accepted_messages_wakes_the_workers_twice_not_once_each(

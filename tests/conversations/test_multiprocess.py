@@ -54,7 +54,8 @@ def start(database_url: str, redis_url: str, channel: str, log_path: Path,
           **settings: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "ATIENDE_DATABASE_URL": database_url, "ATIENDE_REDIS_URL": redis_url,
-           "ATIENDE_TEST_BUS_CHANNEL": channel, "ATIENDE_UI_ENABLED": "false", "PYTHONPATH": str(ROOT),
+           "ATIENDE_TEST_BUS_CHANNEL": channel, "ATIENDE_UI_ENABLED": "false",
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),  # this checkout's atiende, not an installed one
            **{f"ATIENDE_{name.upper()}": value for name, value in settings.items()}}
     log = log_path.open("wb")
     process = subprocess.Popen(

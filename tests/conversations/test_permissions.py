@@ -6,9 +6,9 @@ from atiende.auth.models import Role
 from atiende.conversations.models import Message
 from tests.conversations.scenario import build
 from tests.factories import Factory
+from tests.media import upload
 
-PHOTO = {"kind": "image", "url": "https://cdn.example/p.jpg", "mime_type": "image/jpeg", "name": "p.jpg"}
-VOICE = {"kind": "voice", "url": "https://cdn.example/v.ogg", "mime_type": "audio/ogg"}
+OGG = b"OggS\x00\x02" + b"\x01" * 300
 
 
 async def test_attachments_need_external_resources_and_voice_notes_their_own_permission(
@@ -16,6 +16,10 @@ async def test_attachments_need_external_resources_and_voice_notes_their_own_per
     sc = await build(http, factory, permissions={"external_resources": False, "voice_notes": False})
     [ana] = await sc.hire(1)
     conversation_id = (await sc.write())["conversation_id"]
+    await sc.update_campaign(permissions={"external_resources": True, "voice_notes": True})
+    PHOTO = await upload(http, ana.headers, conversation_id, "p.jpg")
+    VOICE = {**await upload(http, ana.headers, conversation_id, "v.ogg", OGG, "audio/ogg"), "kind": "voice"}
+    await sc.update_campaign(permissions={"external_resources": False, "voice_notes": False})
     refused = await sc.reply(ana, conversation_id, "Le envío el extracto", attachments=[PHOTO])
     assert refused.status_code == 403 and refused.json()["field"] == "attachments"
     await sc.update_campaign(permissions={"external_resources": True})

@@ -159,7 +159,7 @@ async def test_an_admin_manages_quick_replies_and_a_supervisor_only_reads_them(l
     await admin.get_by_test_id("canned-name").fill("Otro saludo")
     await admin.get_by_test_id("canned-text").fill("Hola")
     await admin.get_by_test_id("save").click()
-    await expect(admin.get_by_test_id("canned-dialog")).to_contain_text("Ya existe una respuesta rápida con ese atajo.")
+    await expect(admin.get_by_test_id("canned-dialog")).to_contain_text("Ya existe una respuesta rápida con el atajo «/saludo».")
 
     sofia = await login(seed.SUPERVISOR)
     await sofia.goto("/supervisor")

@@ -105,7 +105,7 @@ async def test_projects_are_created_validated_edited_and_deleted(page: Page, peo
     await page.get_by_test_id("create").click()
     await page.get_by_test_id("project-name").fill("Cobranza")
     await page.get_by_test_id("save").click()
-    await expect(page.get_by_test_id("project-dialog")).to_contain_text("Ya existe otro elemento con este nombre.")
+    await expect(page.get_by_test_id("project-dialog")).to_contain_text("Ya existe un proyecto «Cobranza».")
     await page.get_by_test_id("cancel").click()
 
     await row.get_by_role("button", name="Editar").click()

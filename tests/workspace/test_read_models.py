@@ -92,3 +92,34 @@ async def test_the_panel_and_why_finalizar_waits(http: httpx.AsyncClient, factor
     caller = await caller_of(sc, holder)
     async with sc.database.session() as session:
         assert await transfer_targets(session, caller, conversation_id) == []
+
+
+async def test_the_inbox_and_the_board_count_the_wait_from_the_first_unanswered_message(
+        http: httpx.AsyncClient, factory: Factory) -> None:
+    from atiende.conversations.supervision import supervision_service
+
+    sc = await build(http, factory)
+    [ana] = await sc.hire(1)
+    clock = sc.factory.clock
+    started = clock.now()
+    conversation_id = (await sc.write("Hola", contact="c-1", name="Laura"))["conversation_id"]
+    clock.advance(minutes=4)
+    await sc.write("¿Hay alguien?", contact="c-1", name="Laura")  # a second message does not restart the wait
+
+    async def both() -> tuple[object, object]:
+        supervisor = await caller_of(sc, sc.supervisor)
+        async with sc.database.session() as session:
+            board = await supervision_service.board(session, supervisor, sc.campaign_id, clock.now())
+        [row] = [r for r in board.in_progress if r.conversation_id == conversation_id]
+        [item] = await inbox(sc, ana)
+        return item.waiting_since, row.waiting_since
+
+    assert await both() == (started, started)
+    assert (await sc.reply(ana, conversation_id, "Aquí estoy")).status_code == 201
+    assert await both() == (None, None)  # our answer ends the wait
+    clock.advance(minutes=10)
+    asked = clock.now()
+    await sc.write("¿Cuánto cuesta?", contact="c-1", name="Laura")
+    clock.advance(minutes=2)
+    await sc.write("¿Y el envío?", contact="c-1", name="Laura")
+    assert await both() == (asked, asked)

@@ -7,19 +7,32 @@ from atiende.errors import Forbidden, NotFound
 
 
 class ClientNotFound(NotFound):
+    code = "client.not_found"
+
     def __init__(self, field_name: str = "client_id") -> None:
         super().__init__("Client not found", field=field_name)
 
 
 class LicenseInactive(Forbidden):
+    code = "auth.license_inactive"
+
     def __init__(self) -> None:
         super().__init__("Your license in this client is not active")
 
 
 class RoleRequired(Forbidden):
+    code = "auth.role_required"
+
     def __init__(self, roles: tuple[Role, ...]) -> None:
         names = ", ".join(r.value for r in roles)
         super().__init__(f"This action needs the role: {names}")
+
+
+class SuperuserRequired(Forbidden):
+    code = "auth.superuser_required"
+
+    def __init__(self) -> None:
+        super().__init__("Only a platform superuser may do this")
 
 
 @dataclass

@@ -21,6 +21,13 @@ class Presence(StrEnum):
     offline = "offline"
 
 
+class MembershipStatus(StrEnum):
+    """An admin's seat for an existing person is an invitation until that person accepts it."""
+
+    invited = "invited"
+    accepted = "accepted"
+
+
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
 
@@ -42,6 +49,8 @@ class Membership(IdMixin, TimestampMixin, Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(enum_type(Role))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[MembershipStatus] = mapped_column(enum_type(MembershipStatus), default=MembershipStatus.accepted,
+                                                     server_default=MembershipStatus.accepted.value)
     presence: Mapped[Presence] = mapped_column(enum_type(Presence), default=Presence.offline)
     presence_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -61,9 +70,12 @@ class AccessToken(IdMixin, Base):
 
 
 class LoginAttempt(IdMixin, Base):
-    """Failed logins, kept in the database so the rate limit holds across processes."""
+    """Failed logins and password checks, kept in the database so the limits hold across processes.
+
+    Counted per email and per source address (``address``: the client's IP as the app sees it)."""
 
     __tablename__ = "login_attempts"
 
     email: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,8 +1,8 @@
 from typing import Annotated
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import EmailStr, Field, StringConstraints, model_validator
 
-from atiende.auth.models import Presence, Role
+from atiende.auth.models import MembershipStatus, Presence, Role
 from atiende.kit.schemas import Id, InSchema, Name, OutSchema
 
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
@@ -16,7 +16,9 @@ class TokenOut(OutSchema):
 
 
 class UserBrief(OutSchema):
-    id: int
+    """The person of a seat. No user id: accounts are global, and an id would tell an inviting admin
+    whether the email already had one."""
+
     email: str
     full_name: str
 
@@ -26,8 +28,24 @@ class MembershipOut(OutSchema):
     client_id: int
     role: Role
     active: bool
+    status: MembershipStatus
     presence: Presence
     user: UserBrief
+
+    @model_validator(mode="after")
+    def _hide_name_until_accepted(self) -> "MembershipOut":
+        if self.status != MembershipStatus.accepted:
+            self.user = UserBrief(email=self.user.email, full_name="")
+        return self
+
+
+class Invitation(OutSchema):
+    """A seat an admin offered me; it opens the client once I accept it."""
+
+    membership_id: int
+    client_id: int
+    client_name: str
+    role: Role
 
 
 class MyMembership(OutSchema):
@@ -44,6 +62,7 @@ class MeOut(OutSchema):
     locale: str
     is_superuser: bool
     memberships: list[MyMembership]
+    invitations: list[Invitation] = []
 
 
 class MeUpdate(InSchema):
@@ -54,12 +73,13 @@ class MeUpdate(InSchema):
 
 
 class MembershipCreate(InSchema):
-    """Gives a person a seat in a client; creates the user when the email is new (then a password is needed)."""
+    """Invites a person to a seat in a client. When the email has no account yet, one is created with
+    this name and initial password; an existing account keeps its own (both are then ignored)."""
 
     client_id: Id
     email: EmailStr = Field(max_length=254)
     full_name: Name | None = None
-    password: Password | None = None
+    password: Password
     role: Role
     active: bool = True
 
@@ -67,5 +87,7 @@ class MembershipCreate(InSchema):
 class MembershipUpdate(InSchema):
     role: Role | None = None
     active: bool | None = None
-    full_name: Name | None = None
-    password: Password | None = None
+    full_name: Name | None = Field(default=None, description="Only for a person whose every seat is in "
+                                   "clients you administer (the superuser: anyone)")
+    password: Password | None = Field(default=None, description="Resets the password and ends the person's "
+                                      "sessions; same rule as full_name")

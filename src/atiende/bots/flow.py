@@ -13,6 +13,7 @@ once (inbound deliveries are unique), so the bot never answers one message twice
 on a conversation an agent holds. Inactivity while the bot waits closes it as for agents.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -23,8 +24,7 @@ from atiende.bots.matcher import Intent, KnowledgeMatcher, Phrased, intent_of
 from atiende.bots.models import AttentionBot, KnowledgeEntry
 from atiende.bots.replies import Decision, Reply, decide, fresh_state, welcome
 from atiende.campaigns.models import Campaign
-from atiende.catalog.schedule_rules import is_open
-from atiende.catalog.schedule_snapshots import schedule_of
+from atiende.catalog.schedule_snapshots import open_now
 from atiende.conversations import assignment
 from atiende.conversations.closing import close_by_bot, inactivity_key, schedule_inactivity
 from atiende.conversations.events import ConversationQueued, ConversationUpdated, emit
@@ -84,7 +84,8 @@ async def on_customer_message(session: AsyncSession, ctx: JobContext, campaign: 
     conversation.bot_state = greeting.state
     asks = intent_of(message.text) not in (Intent.greeting, Intent.empty)
     # When the first message already asks, the answer's turn starts the inactivity timer.
-    await _say(session, ctx, campaign, conversation, greeting.text, now, wait=not asks)
+    await _say(session, ctx, campaign, conversation, greeting.text, now, wait=not asks,
+               choices=labels_of(greeting))
     emit(session, ctx.bus, ConversationUpdated(client_id=conversation.client_id, campaign_id=campaign.id,
                                                conversation_id=conversation.id, status=conversation.status,
                                                what="bot"))
@@ -120,7 +121,7 @@ async def _apply(session: AsyncSession, ctx: JobContext, campaign: Campaign, con
     conversation.bot_state = reply.state
     waits = reply.decision not in (Decision.handoff, Decision.resolved)
     if reply.text:
-        await _say(session, ctx, campaign, conversation, reply.text, now, wait=waits)
+        await _say(session, ctx, campaign, conversation, reply.text, now, wait=waits, choices=labels_of(reply))
     elif waits:
         await schedule_inactivity(session, campaign, conversation, now)
     if reply.decision == Decision.handoff:
@@ -132,9 +133,14 @@ async def _apply(session: AsyncSession, ctx: JobContext, campaign: Campaign, con
     return True
 
 
+def labels_of(reply: Reply) -> list[str]:
+    """What the customer may tap under the reply (the options are numbered in its text too)."""
+    return [str(option["label"]) for option in reply.options]
+
+
 async def _say(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation, text: str,
-               now: datetime, *, wait: bool = True) -> None:
-    await post_message(session, ctx, conversation, sender=SenderKind.bot, text=text[:4096], now=now)
+               now: datetime, *, wait: bool = True, choices: Sequence[str] = ()) -> None:
+    await post_message(session, ctx, conversation, sender=SenderKind.bot, text=text[:4096], choices=choices, now=now)
     if wait:
         await schedule_inactivity(session, campaign, conversation, now)
 
@@ -174,5 +180,4 @@ async def _active_bot(session: AsyncSession, campaign: Campaign) -> AttentionBot
 async def _answers_now(session: AsyncSession, campaign: Campaign, now: datetime) -> bool:
     if campaign.bot_answers_out_of_hours:
         return True
-    schedule = await schedule_of(session, campaign.schedule_id)
-    return schedule is None or is_open(schedule, now)
+    return await open_now(session, campaign.schedule_id, now)

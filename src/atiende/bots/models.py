@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from atiende.db import Base, UTCDateTime
 from atiende.kit.columns import IdMixin, TimestampMixin
+from atiende.kit.unique import folded_column
 
 
 class AttentionBot(IdMixin, TimestampMixin, Base):
@@ -17,10 +18,12 @@ class AttentionBot(IdMixin, TimestampMixin, Base):
     change of the bot or its knowledge base, so a process knows when its cached matcher is stale."""
 
     __tablename__ = "attention_bots"
-    __table_args__ = (UniqueConstraint("client_id", "name"),)
+    __table_args__ = (UniqueConstraint("client_id", "name_folded"),)
+    __folded__ = "name"
 
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    name_folded: Mapped[str] = folded_column()
     welcome_message: Mapped[str] = mapped_column(Text, default="")
     fallback_message: Mapped[str] = mapped_column(Text, default="")
     handoff_message: Mapped[str] = mapped_column(Text, default="")

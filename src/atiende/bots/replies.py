@@ -73,11 +73,11 @@ def decide(bot: AttentionBot, matcher: Matcher, entries: Mapping[int, KnowledgeE
            text: str, *, keywords: Sequence[str] = BOT_HANDOFF_KEYWORDS, max_misses: int = 2) -> Reply:
     """The bot's reply to ``text`` given what it remembers (``state``)."""
     memory = fresh_state() | dict(state)
-    if mentions(text, keywords):
-        return _handoff(bot, memory, BotHandoffReason.keyword)
-    chosen = _chosen(memory["options"], text)
+    chosen = _chosen(memory["options"], text)  # a tapped option ("Hablar con un asesor") is a menu choice
     if chosen is not None and chosen["kind"] != FOLLOW_UP:
         return _choose(bot, entries, memory, chosen, max_misses)
+    if mentions(text, keywords):
+        return _handoff(bot, memory, BotHandoffReason.keyword)
     if chosen is not None:  # a follow-up button asks the question on its label
         text = str(chosen["label"])
     match = matcher.match(text)

@@ -29,9 +29,12 @@ from atiende.clock import Clock
 from atiende.errors import Conflict, Invalid, NotFound
 from atiende.kit.crud import ScopedCrudService
 from atiende.kit.pagination import PageParams, paginate
+from atiende.kit.search import contains
 
 
 class DuplicatePhrasing(Conflict):
+    code = "bot.duplicate_phrasing"
+
     def __init__(self, phrasing: str, entry_id: int | None, field: str) -> None:
         where = f"entry {entry_id}" if entry_id else "another phrasing of this entry"
         super().__init__(f'"{phrasing[:80]}" is already a phrasing of {where}', field=field,
@@ -91,8 +94,7 @@ class AttentionBotService(ScopedCrudService[AttentionBot, AttentionBotCreate, At
                       category: str | None = None) -> tuple[list[KnowledgeEntry], int]:
         stmt = select(KnowledgeEntry).where(KnowledgeEntry.bot_id == bot.id)
         if q:
-            escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where(func.lower(KnowledgeEntry.question).like(f"%{escaped}%", escape="\\"))
+            stmt = stmt.where(contains(KnowledgeEntry.question, q))
         if category is not None:
             stmt = stmt.where(KnowledgeEntry.category == category)
         return await paginate(session, stmt.order_by(KnowledgeEntry.id), page)

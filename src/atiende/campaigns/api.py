@@ -7,12 +7,12 @@ from fastapi import APIRouter, Body, Depends, Path, Query, status
 from atiende.campaigns.models import Campaign
 from atiende.campaigns.schemas import CampaignCreate, CampaignOut, CampaignUpdate, DuplicateIn
 from atiende.campaigns.service import campaign_service
-from atiende.deps import ClockDep, CurrentCaller, DbSession
+from atiende.deps import AdminsWrite, ClockDep, CurrentCaller, DbSession
 from atiende.errors import NotFound
 from atiende.kit.pagination import Page, PageDep, SearchParam
 from atiende.kit.schemas import MAX_ID
 
-router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
+router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], dependencies=[AdminsWrite])
 
 
 async def campaign_path(campaign_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: DbSession,

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from atiende.campaigns.permissions import CampaignPermissions
 from atiende.db import Base
 from atiende.kit.columns import IdMixin, PydanticJSON, TimestampMixin, enum_type
+from atiende.kit.unique import folded_column
 
 
 BOT_HANDOFF_KEYWORDS = ("asesor", "agente", "humano", "persona")  # words that ask the bot for a person
@@ -23,11 +24,13 @@ class AssignmentMethod(StrEnum):
 
 class Campaign(IdMixin, TimestampMixin, Base):
     __tablename__ = "campaigns"
-    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    __table_args__ = (UniqueConstraint("project_id", "name_folded"),)
+    __folded__ = "name"
 
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    name_folded: Mapped[str] = folded_column()
     # Detalle de la campaña
     survey_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     survey_bot_id: Mapped[int | None] = mapped_column(ForeignKey("survey_bots.id", ondelete="RESTRICT"))

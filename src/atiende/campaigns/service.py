@@ -28,6 +28,8 @@ from atiende.errors import Conflict, Invalid
 from atiende.kit.crud import ScopedCrudService
 from atiende.kit.pagination import PageParams, paginate
 from atiende.kit.schemas import Name
+from atiende.kit.search import contains
+from atiende.kit.unique import NameTaken, fold, taken_by
 from atiende.tenancy.models import Client, Project
 
 TYPIFICATION_SLOTS = ("inactivity", "transferred", "agent_closed", "mass_transfer")
@@ -35,6 +37,8 @@ Reference = Project | Schedule | SurveyBot | AttentionBot | Funnel | Typificatio
 
 
 class ChannelTaken(Conflict):
+    code = "campaign.channel_in_use"
+
     def __init__(self, channel: str, campaign: str, campaign_id: int) -> None:
         super().__init__(f'Channel "{channel}" already serves the active campaign "{campaign}"',
                          field="channels.channel_ids", extra={"campaign_id": campaign_id})
@@ -119,8 +123,7 @@ class CampaignService(ScopedCrudService[Campaign, CampaignCreate, CampaignUpdate
         if active is not None:
             stmt = stmt.where(Campaign.active.is_(active))
         if q:
-            escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where(func.lower(Campaign.name).like(f"%{escaped}%", escape="\\"))
+            stmt = stmt.where(contains(Campaign.name, q))
         return await paginate(session, stmt.order_by(func.lower(Campaign.name), Campaign.id), page)
 
     def to_out(self, obj: Campaign) -> CampaignOut:
@@ -192,11 +195,11 @@ class CampaignService(ScopedCrudService[Campaign, CampaignCreate, CampaignUpdate
         return obj
 
     async def _copy_name(self, session: AsyncSession, source: Campaign) -> str:
-        taken = {name.casefold() for name in (await self._project_names(session, source.project_id)).values()}
+        taken = {fold(name) for name in (await self._project_names(session, source.project_id)).values()}
         for number in range(1, 10_000):
             suffix = " (copia)" if number == 1 else f" (copia {number})"
             candidate = source.name[:120 - len(suffix)].rstrip() + suffix
-            if candidate.casefold() not in taken:
+            if fold(candidate) not in taken:
                 return candidate
         raise Conflict("Too many copies of this campaign; give the copy a name", field="name")
 
@@ -321,11 +324,11 @@ class CampaignService(ScopedCrudService[Campaign, CampaignCreate, CampaignUpdate
         return await self._names(session, select(Campaign.id, Campaign.name).where(Campaign.project_id == project_id))
 
     async def _check_unique_name(self, session: AsyncSession, form: CampaignCreate, campaign_id: int | None) -> None:
-        """Case-insensitive in Python, so "Cobranza Ñ" and "cobranza ñ" clash on SQLite too."""
-        wanted = form.name.casefold()
-        for other_id, other_name in (await self._project_names(session, form.project_id)).items():
-            if other_id != campaign_id and other_name.casefold() == wanted:
-                raise Conflict(f'The project already has a campaign named "{other_name}"', field="name")
+        other = await taken_by(session, Campaign, "name", form.name, parent=("project_id", form.project_id),
+                               exclude_id=campaign_id)
+        if other is not None:
+            raise NameTaken(f"The project already has a campaign named «{other}»", "name",
+                            code="campaign.name_taken", value=other)
 
     async def _check_channels_free(self, session: AsyncSession, channel_ids: list[int],
                                    campaign_id: int | None) -> None:

@@ -1,9 +1,12 @@
-"""Checking the value an agent (or a bot) fills into a dynamic field, by the field's definition.
+"""Checking the value an agent, a bot or an import fills into a dynamic field: the one validator
+(the close, ``PATCH …/fields``, the console and imports all call it).
 
 ``validate_field_value`` is pure: it takes the definition and the raw value (JSON-ish: what a form
 or an API body carries) and returns the value normalized for storage — text stripped, numbers as
-int or float, dates as ISO strings, e-mails normalized, phones in E.164, select values as the
-option's exact spelling — or raises ``Invalid`` naming the field by its key.
+int or float (also written the Spanish way, "12,5"), yes/no also as "sí"/"no", dates as ISO
+strings, e-mails normalized, phones in E.164, select values as the option's exact spelling — or
+raises ``FieldValueInvalid`` naming the field, with a code per rule (``field.min_length``…) and
+the field's ``label`` and the rule's bound ``n`` in ``extra``, so every screen words it alike.
 """
 
 import math
@@ -32,32 +35,45 @@ class FieldDefinitionLike(Protocol):
     validation: dict[str, Any]
 
 
+class FieldValueInvalid(Invalid):
+    code = "field.invalid"
+
+
 def validate_field_value(definition: FieldDefinitionLike, value: Any, *, required: bool = False,
-                         default_region: str | None = None) -> FieldValue:
-    """The normalized value, or ``Invalid(field=definition.key)``. Blank means None (allowed unless
-    ``required``). ``default_region`` (e.g. "CO") reads phone numbers written without "+"."""
+                         default_region: str | None = None, field: str | None = None) -> FieldValue:
+    """The normalized value, or ``FieldValueInvalid`` naming ``field`` (default: the field's key).
+    Blank means None (allowed unless ``required``). ``default_region`` (e.g. "CO") reads phone
+    numbers written without "+"."""
+    name = field or definition.key
+    label = getattr(definition, "label", None)
+    shown = {"label": label or definition.key}
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise Invalid("This field is required", field=definition.key)
+            raise FieldValueInvalid(f"{label}: this field is required" if label else "This field is required",
+                                    field=name, code="field.required", extra={**shown, "n": ""})
         return None
     check = _CHECKS[FieldType(definition.type)]
     try:
         return check(definition, value, default_region)
     except _Refused as refused:
-        raise Invalid(str(refused), field=definition.key) from None
+        raise FieldValueInvalid(f"{label}: {refused}" if label else str(refused), field=name,
+                                code=f"field.{refused.rule}", extra={**shown, "n": refused.n}) from None
 
 
 class _Refused(Exception):
-    pass
+    def __init__(self, message: str, rule: str, n: object = "") -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.n = str(n)
 
 
 def _text_of(value: Any) -> str:
     if not isinstance(value, str):
-        raise _Refused("Must be text")
+        raise _Refused("Must be text", "text")
     try:
         storable(value)
     except ValueError as exc:
-        raise _Refused(f"Must be text that {exc}") from None
+        raise _Refused(f"Must be text that {exc}", "text") from None
     return value.strip()
 
 
@@ -65,17 +81,18 @@ def _text(definition: FieldDefinitionLike, value: Any, _region: str | None) -> s
     text = _text_of(value)
     rules = TextRules.model_validate(definition.validation or {})
     if len(text) > (rules.max_length or MAX_TEXT_LENGTH):
-        raise _Refused(f"At most {rules.max_length or MAX_TEXT_LENGTH} characters")
+        raise _Refused(f"At most {rules.max_length or MAX_TEXT_LENGTH} characters", "max_length",
+                       rules.max_length or MAX_TEXT_LENGTH)
     if rules.min_length is not None and len(text) < rules.min_length:
-        raise _Refused(f"At least {rules.min_length} characters")
+        raise _Refused(f"At least {rules.min_length} characters", "min_length", rules.min_length)
     if rules.pattern is not None and re.fullmatch(rules.pattern, text) is None:
-        raise _Refused("Does not have the expected format")
+        raise _Refused("Does not have the expected format", "pattern")
     return text
 
 
 def _number(definition: FieldDefinitionLike, value: Any, _region: str | None) -> int | float:
     if isinstance(value, bool):
-        raise _Refused("Must be a number")
+        raise _Refused("Must be a number", "number")
     if isinstance(value, int):
         number = Decimal(value)
     elif isinstance(value, float):
@@ -85,12 +102,12 @@ def _number(definition: FieldDefinitionLike, value: Any, _region: str | None) ->
     else:
         number = None
     if number is None or not number.is_finite() or abs(number) > MAX_NUMBER:
-        raise _Refused("Must be a number")
+        raise _Refused("Must be a number", "number")
     rules = NumberRules.model_validate(definition.validation or {})
     if rules.min is not None and number < Decimal(str(rules.min)):
-        raise _Refused(f"Must be at least {_show(rules.min)}")
+        raise _Refused(f"Must be at least {_show(rules.min)}", "min", _show(rules.min))
     if rules.max is not None and number > Decimal(str(rules.max)):
-        raise _Refused(f"Must be at most {_show(rules.max)}")
+        raise _Refused(f"Must be at most {_show(rules.max)}", "max", _show(rules.max))
     return int(number) if number == number.to_integral_value() else float(number)
 
 
@@ -120,12 +137,12 @@ def _date(definition: FieldDefinitionLike, value: Any, _region: str | None) -> s
         except ValueError:
             day = None
     if day is None:
-        raise _Refused("Must be a date as YYYY-MM-DD")
+        raise _Refused("Must be a date as YYYY-MM-DD", "date")
     rules = DateRules.model_validate(definition.validation or {})
     if rules.min is not None and day < rules.min:
-        raise _Refused(f"Must be on or after {rules.min.isoformat()}")
+        raise _Refused(f"Must be on or after {rules.min.isoformat()}", "after", rules.min.isoformat())
     if rules.max is not None and day > rules.max:
-        raise _Refused(f"Must be on or before {rules.max.isoformat()}")
+        raise _Refused(f"Must be on or before {rules.max.isoformat()}", "before", rules.max.isoformat())
     return day.isoformat()
 
 
@@ -137,7 +154,7 @@ def _boolean(_definition: FieldDefinitionLike, value: Any, _region: str | None) 
         return True
     if word in FALSE_WORDS:
         return False
-    raise _Refused("Must be yes or no")
+    raise _Refused("Must be yes or no", "boolean")
 
 
 def _select(definition: FieldDefinitionLike, value: Any, _region: str | None) -> str:
@@ -148,30 +165,31 @@ def _select(definition: FieldDefinitionLike, value: Any, _region: str | None) ->
     for option in definition.options:
         if str(option).casefold() == text.casefold():
             return str(option)
-    raise _Refused("Must be one of the options: " + ", ".join(str(o) for o in definition.options[:20]))
+    shown = ", ".join(str(o) for o in definition.options[:20])
+    raise _Refused("Must be one of the options: " + shown, "select", shown)
 
 
 def _email(_definition: FieldDefinitionLike, value: Any, _region: str | None) -> str:
     text = _text_of(value)
     if len(text) > 254:
-        raise _Refused("Not a valid e-mail address")
+        raise _Refused("Not a valid e-mail address", "email")
     try:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError:
-        raise _Refused("Not a valid e-mail address") from None
+        raise _Refused("Not a valid e-mail address", "email") from None
 
 
 def _phone(_definition: FieldDefinitionLike, value: Any, region: str | None) -> str:
     text = _text_of(value)
     if len(text) > 40:
-        raise _Refused("Not a valid phone number")
+        raise _Refused("Not a valid phone number", "phone")
     try:
         number = phonenumbers.parse(text, None if text.startswith("+") else region)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         hint = "" if region or text.startswith("+") else " (write it with its country code, e.g. +57…)"
-        raise _Refused("Not a valid phone number" + hint)
+        raise _Refused("Not a valid phone number" + hint, "phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -7,16 +7,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from atiende.db import Base
 from atiende.kit.columns import IdMixin, TimestampMixin, enum_type
+from atiende.kit.unique import folded_column
 
 
 class Schedule(IdMixin, TimestampMixin, Base):
     """Business hours: weekly bands in one IANA time zone, minus holidays."""
 
     __tablename__ = "schedules"
-    __table_args__ = (UniqueConstraint("client_id", "name"),)
+    __table_args__ = (UniqueConstraint("client_id", "name_folded"),)
+    __folded__ = "name"
 
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    name_folded: Mapped[str] = folded_column()
     timezone: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -52,12 +55,14 @@ class Typification(IdMixin, TimestampMixin, Base):
     """A disposition code; ``parent_id`` makes the client's typifications a tree."""
 
     __tablename__ = "typifications"
-    __table_args__ = (UniqueConstraint("client_id", "code"),)
+    __table_args__ = (UniqueConstraint("client_id", "code_folded"),)
+    __folded__ = "code"
 
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("typifications.id", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     code: Mapped[str] = mapped_column(String(60))
+    code_folded: Mapped[str] = folded_column()
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -76,10 +81,12 @@ class FieldDefinition(IdMixin, TimestampMixin, Base):
     (min/max length, min/max value, pattern); ``options`` the choices of a select."""
 
     __tablename__ = "field_definitions"
-    __table_args__ = (UniqueConstraint("client_id", "key"),)
+    __table_args__ = (UniqueConstraint("client_id", "key_folded"),)
+    __folded__ = "key"
 
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(60))
+    key_folded: Mapped[str] = folded_column()
     label: Mapped[str] = mapped_column(String(120))
     type: Mapped[FieldType] = mapped_column(enum_type(FieldType))
     options: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -89,10 +96,12 @@ class FieldDefinition(IdMixin, TimestampMixin, Base):
 
 class Funnel(IdMixin, TimestampMixin, Base):
     __tablename__ = "funnels"
-    __table_args__ = (UniqueConstraint("client_id", "name"),)
+    __table_args__ = (UniqueConstraint("client_id", "name_folded"),)
+    __folded__ = "name"
 
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    name_folded: Mapped[str] = folded_column()
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     stages: Mapped[list["FunnelStage"]] = relationship(
@@ -115,10 +124,12 @@ class QuestionKind(StrEnum):
 
 class SurveyBot(IdMixin, TimestampMixin, Base):
     __tablename__ = "survey_bots"
-    __table_args__ = (UniqueConstraint("client_id", "name"),)
+    __table_args__ = (UniqueConstraint("client_id", "name_folded"),)
+    __folded__ = "name"
 
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    name_folded: Mapped[str] = folded_column()
     closing_message: Mapped[str] = mapped_column(Text, default="")
     timeout_minutes: Mapped[int] = mapped_column(Integer, default=30)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

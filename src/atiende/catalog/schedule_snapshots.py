@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.catalog.models import Holiday, Schedule, TimeBand
-from atiende.catalog.schedule_rules import Band, next_change
+from atiende.catalog.schedule_rules import Band, is_open, next_change
 from atiende.kit.snapshots import Snapshots
 
 
@@ -36,13 +36,28 @@ async def schedule_of(session: AsyncSession, schedule_id: int | None) -> Schedul
     cached = _schedules.get(schedule_id)
     if cached is not None:
         return cached
-    schedule = await session.get(Schedule, schedule_id)
+    snapshot = await current_schedule(session, schedule_id)
+    return None if snapshot is None else _schedules.put(schedule_id, snapshot)
+
+
+async def current_schedule(session: AsyncSession, schedule_id: int) -> ScheduleSnapshot | None:
+    """The schedule as the database has it now, never a kept copy (the report rollups store what
+    they compute from it, so a change made a moment ago in another process must count)."""
+    schedule = await session.get(Schedule, schedule_id, populate_existing=True)
     if schedule is None:
         return None
-    return _schedules.put(schedule_id, ScheduleSnapshot(
+    return ScheduleSnapshot(
         id=schedule.id, timezone=schedule.timezone,
         bands=tuple(Band(b.weekday, b.start, b.end, b.overnight) for b in schedule.bands),
-        holidays=tuple(Day(h.day) for h in schedule.holidays)))
+        holidays=tuple(Day(h.day) for h in schedule.holidays))
+
+
+async def open_now(session: AsyncSession, schedule_id: int | None, now: datetime) -> bool:
+    """Whether the schedule is open at ``now``: the one answer to "is the campaign open now" for
+    routing, dispatch, bots, the widget and the board. A schedule that does not exist (campaigns
+    restrict deleting theirs) counts as closed."""
+    schedule = await schedule_of(session, schedule_id)
+    return schedule is not None and is_open(schedule, now)
 
 
 def next_change_of(schedule: ScheduleSnapshot, now: datetime) -> datetime | None:

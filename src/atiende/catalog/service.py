@@ -22,6 +22,7 @@ from atiende.catalog.usage import refuse_if_campaigns_use
 from atiende.errors import Conflict, Invalid
 from atiende.kit.crud import ScopedCrudService
 from atiende.kit.pagination import PageParams, paginate
+from atiende.kit.search import contains
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 EARLIEST_STATUS = datetime(1900, 1, 1, tzinfo=UTC)
@@ -116,9 +117,7 @@ class TypificationService(ScopedCrudService[Typification, TypificationCreate, Ty
         """Like every list, plus ``parent_id``: the children of one typification (a tree level)."""
         stmt = self.scoped(caller.scope(client_id))
         if q:
-            pattern = f"%{q.lower()}%"
-            stmt = stmt.where(or_(func.lower(Typification.name).like(pattern),
-                                  func.lower(Typification.code).like(pattern)))
+            stmt = stmt.where(or_(*(contains(getattr(Typification, c), q) for c in self.search_columns)))
         if active is not None:
             stmt = stmt.where(Typification.active == active)
         if parent_id is not None:

@@ -12,6 +12,8 @@ MAX_NAMED = 10
 
 
 class InUse(Conflict):
+    code = "catalog.in_use"
+
     def __init__(self, what: str, campaigns: list[str]) -> None:
         shown = ", ".join(f'"{name}"' for name in campaigns[:MAX_NAMED])
         more = f" and {len(campaigns) - MAX_NAMED} more" if len(campaigns) > MAX_NAMED else ""

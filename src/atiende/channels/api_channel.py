@@ -3,7 +3,8 @@
 Inbound ``POST /api/v1/channels/{id}/inbound`` and status reports ``POST …/{id}/status`` carry
 ``X-Atiende-Signature: sha256=<hex HMAC-SHA256 of the raw body with the channel's secret>``
 (``credentials["secret"]``). Unknown or inactive channel: 404; missing or wrong signature: 401;
-both before anything is stored; a channel linked to no active campaign: 409. The answer (200)
+both before anything is stored; a channel linked to no active campaign: 409; a body that is not
+JSON (or nests too deep): 400; a valid body that breaks the schema: 422. The answer (200)
 comes as soon as the message is stored as a delivery (``conversations.intake``): routing to the
 conversation, assignment and events follow it. The same ``external_id`` twice is stored once; the
 second answer says ``duplicate: true`` with the same ``delivery_id`` (and the message and
@@ -13,7 +14,10 @@ Outbound: every agent, bot and system message is POSTed to ``settings["callback_
 same signature header and this JSON body::
 
     {"message_id": 17, "conversation_id": 4, "contact": {"external_id": "c-1", "name": "Ana"},
-     "sender": "agent", "text": "Hola", "attachments": [], "created_at": "2026-01-05T12:00:00Z"}
+     "sender": "agent", "text": "Hola", "attachments": [], "choices": [], "created_at": "2026-01-05T12:00:00Z"}
+
+``choices`` lists the options a bot offers (also numbered in ``text``); a system may show them
+as buttons and send the chosen label (or its number) back as the customer's message.
 
 A 2xx answer marks it sent (a JSON ``{"external_id": "..."}`` in the answer is stored as the
 provider id); 408, 425, 429, 5xx and network errors are retried with backoff; any other answer
@@ -29,19 +33,24 @@ from fastapi import APIRouter, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
 
+from atiende.channels import webhook_guard
+from atiende.channels.media import MediaStore
 from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import (
     InboundContact, InboundMessage, PermanentSendError, RetryableSendError, StatusUpdate, register_adapter,
 )
-from atiende.conversations.deps import EngineDep, engine_context
-from atiende.conversations.intake import accept
+from atiende.deps import EngineDep, engine_context
+from atiende.conversations.intake import Incoming, accept
 from atiende.conversations.models import Conversation, DeliveryState, Message
-from atiende.conversations.outbound import ingest_statuses
+from atiende.conversations.outbound import apply_status
 from atiende.conversations.schemas import InboundIn, InboundOut, StatusIn, StatusOut
-from atiende.errors import Invalid, Unauthorized
+from atiende.errors import Unauthorized
 from atiende.jobs import JobContext
+from atiende.kit.inbound_json import read_json
+from atiende.kit.openapi import raw_body_doc
 from atiende.kit.schemas import MAX_ID
 
 SIGNATURE_HEADER = "X-Atiende-Signature"
@@ -53,6 +62,8 @@ def sign(secret: str, body: bytes) -> str:
 
 
 class BadSignature(Unauthorized):
+    code = "channel.bad_signature"
+
     def __init__(self) -> None:
         super().__init__(f"Missing or wrong {SIGNATURE_HEADER}", field=SIGNATURE_HEADER)
 
@@ -64,10 +75,7 @@ def verify(channel: Channel, body: bytes, signature: str | None) -> None:
 
 
 def _parse(body: bytes, schema: type[Any]) -> Any:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid("The body is not valid JSON", field="body") from exc
+    data = read_json(body)  # 400 for what is not JSON or nests too deep; strings made storable
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
@@ -87,57 +95,45 @@ Signature = Annotated[str | None, Header(alias=SIGNATURE_HEADER, max_length=200,
                                          description="sha256=<hex HMAC-SHA256 of the raw body>")]
 
 
-def _body_doc(schema: type[Any]) -> dict[str, Any]:
-    """Document the body we read raw (the signature covers the exact bytes): the model's JSON
-    schema with its nested definitions written inline."""
-    full = schema.model_json_schema()
-    definitions = full.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return inline(definitions[ref.removeprefix("#/$defs/")])
-            return {key: inline(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [inline(item) for item in node]
-        return node
-
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline(full)}}}}
-
-
-@router.post("/{channel_id}/inbound", response_model=InboundOut, openapi_extra=_body_doc(InboundIn),
+@router.post("/{channel_id}/inbound", response_model=InboundOut, openapi_extra=raw_body_doc(InboundIn),
              summary="A message from your system (signed); stored once per external_id")
 async def inbound(channel_id: ChannelId, request: Request, signature: Signature = None) -> Any:
     # The engine and router straight from the app, not as dependencies: this is the hot path.
     engine, router = engine_context(request), request.app.state.inbound_router
+    webhook_guard.screen(request, signature, BadSignature)  # before the body is read
     raw = await request.body()
 
-    def check(channel: Channel) -> list[InboundMessage]:
+    async def check(_session: AsyncSession, channel: Channel) -> list[Incoming]:
         verify(channel, raw, signature)
-        return [to_inbound(_parse(raw, InboundIn))]
+        return [Incoming(to_inbound(_parse(raw, InboundIn)))]
 
-    [delivery] = await accept(engine, channel_id, ChannelKind.api, check)
+    with webhook_guard.counting_refusals(request, BadSignature):
+        [delivery] = await accept(engine, channel_id, ChannelKind.api, check)
     out = InboundOut(delivery_id=delivery.id, duplicate=delivery.duplicate, state=delivery.state,
                      message_id=delivery.message_id, conversation_id=delivery.conversation_id)
     after = BackgroundTask(router.after_accept) if delivery.state == DeliveryState.pending else None
     return JSONResponse(out.model_dump(), background=after)
 
 
-@router.post("/{channel_id}/status", response_model=StatusOut, openapi_extra=_body_doc(StatusIn),
+@router.post("/{channel_id}/status", response_model=StatusOut, openapi_extra=raw_body_doc(StatusIn),
              summary="A delivery report (sent, delivered, read, failed) for a message we sent (signed)")
 async def status_report(channel_id: ChannelId, request: Request, engine: EngineDep,
                         signature: Signature = None) -> Any:
+    webhook_guard.screen(request, signature, BadSignature)
     raw = await request.body()
+    applied: list[tuple[Message, bool]] = []
 
-    def check(channel: Channel) -> list[StatusUpdate]:
+    async def check(session: AsyncSession, channel: Channel) -> list[Incoming]:
         verify(channel, raw, signature)
         body: StatusIn = _parse(raw, StatusIn)
-        return [StatusUpdate(status=body.status, message_id=body.message_id, external_id=body.external_id,
-                             reason=body.reason, at=body.timestamp)]
+        applied.append(await apply_status(session, engine, channel, StatusUpdate(
+            status=body.status, message_id=body.message_id, external_id=body.external_id, reason=body.reason,
+            at=body.timestamp)))
+        return []
 
-    [(message, changed)] = await ingest_statuses(engine, channel_id, ChannelKind.api, check)
-    assert message is not None
+    with webhook_guard.counting_refusals(request, BadSignature):
+        await accept(engine, channel_id, ChannelKind.api, check, transaction=True)
+    [(message, changed)] = applied
     return StatusOut(message_id=message.id, status=message.status, changed=changed)
 
 
@@ -150,10 +146,13 @@ class ApiChannelAdapter:
         if not url or not secret:
             raise PermanentSendError("The API channel has no callback_url or secret configured")
         contact = conversation.contact
+        store, now = MediaStore(ctx.settings), ctx.clock.now()  # the receiving system may fetch the files
+        attachments = [{**a, "url": store.grant(str(a.get("url", "")), conversation.id, now)}
+                       for a in message.attachments or []]
         payload = {"message_id": message.id, "conversation_id": conversation.id,
                    "contact": {"external_id": contact.external_id_on(channel.id), "name": contact.name},
-                   "sender": message.sender, "text": message.text, "attachments": message.attachments,
-                   "created_at": message.created_at.isoformat()}
+                   "sender": message.sender, "text": message.text, "attachments": attachments,
+                   "choices": list(message.choices or []), "created_at": message.created_at.isoformat()}
         body = json.dumps(payload, ensure_ascii=False).encode()
         response = await ctx.http.post(str(url), content=body, headers={
             "Content-Type": "application/json", SIGNATURE_HEADER: sign(str(secret), body)})

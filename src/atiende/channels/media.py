@@ -13,13 +13,17 @@ import hmac
 import os
 import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from atiende.channels.protocol import AttachmentKind
+from atiende.channels.protocol import Attachment, AttachmentKind
+from atiende.errors import Invalid
 from atiende.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from atiende.db import Database
 
 ALLOWED_TYPES: dict[str, str] = {
@@ -35,6 +39,7 @@ ALLOWED_TYPES: dict[str, str] = {
 }
 TYPE_OF_EXTENSION = {ext: mime for mime, ext in ALLOWED_TYPES.items()}
 INLINE_FAMILIES = ("image/", "audio/", "video/")
+GRANT_STEP = 24 * 3600
 _NAME = re.compile(r"^[0-9a-f]{32}\.[a-z0-9]{2,5}$")
 
 # Leading bytes of the binary formats we accept, by MIME family or exact type.
@@ -115,12 +120,40 @@ class MediaStore:
         return self.directory / name[:2] / name
 
     def name_of(self, url: str) -> str | None:
-        """The media name if ``url`` is one of our media URLs, else None."""
+        """The media name if ``url`` is one of our media URLs (with or without a grant), else None."""
         prefix = f"{self.base_url}/media/"
         if not url.startswith(prefix):
             return None
-        name = url.removeprefix(prefix)
+        name = url.removeprefix(prefix).split("?", 1)[0]
         return name if _NAME.match(name) else None
+
+    # --- who may fetch a file ------------------------------------------------------------------
+    # ``GET /media/{name}`` serves a file only with a grant: a signature over the name, the
+    # conversation it was shown in and an expiry, made by the server for someone it has just
+    # allowed to read that conversation (a page of the workspace or the supervisor, the visitor's
+    # widget, the REST API's caller). Grants last one to two days, by day, so a file's URL stays
+    # the same (and cached) for a day.
+    def grant(self, url: str, conversation_id: int, now: datetime) -> str:
+        """``url`` with a grant to fetch it, if it is one of our files; any other URL as it is."""
+        name = self.name_of(url)
+        if name is None:
+            return url
+        expires = (int(now.timestamp()) // GRANT_STEP + 2) * GRANT_STEP
+        return f"{self.url(name)}?c={conversation_id}&e={expires}&s={self._signature(name, conversation_id, expires)}"
+
+    def granted(self, name: str, conversation_id: int, expires: int, signature: str, now: datetime) -> bool:
+        if expires < now.timestamp():
+            return False
+        return hmac.compare_digest(signature, self._signature(name, conversation_id, expires))
+
+    def _signature(self, name: str, conversation_id: int, expires: int) -> str:
+        payload = f"media-grant:{name}:{conversation_id}:{expires}".encode()
+        return hmac.new(self._key, payload, hashlib.sha256).hexdigest()[:32]
+
+    def issued(self, url: str) -> str | None:
+        """The plain URL of a file this app stored (uploaded or received), else None."""
+        name = self.name_of(url)
+        return self.url(name) if name is not None and self.exists(name) else None
 
     def local_path(self, url: str) -> Path | None:
         """The stored file behind one of our media URLs (None for other URLs or missing files)."""
@@ -166,3 +199,26 @@ async def mark_unavailable(database: "Database", message_id: int, url: str, reas
         message.attachments = kept
         note = f"[adjunto no disponible: {reason}]"
         message.text = f"{message.text}\n{note}" if message.text else note
+
+
+class AttachmentNotIssued(Invalid):
+    """An agent's attachment must be a file uploaded through the app, never a URL of the sender's
+    choosing (a supervisor's browser would fetch it)."""
+
+    code = "attachment.not_issued"
+
+
+def issued_attachments(store: MediaStore, attachments: "Sequence[Attachment]") -> list[Attachment]:
+    """``attachments`` pointing at files this app stored, their type and kind taken from the
+    stored file (not from what the sender claims); ``AttachmentNotIssued`` naming the first other."""
+    kept: list[Attachment] = []
+    for index, attachment in enumerate(attachments):
+        url = store.issued(attachment.url)
+        if url is None:
+            raise AttachmentNotIssued("Attach a file uploaded through Atiende (POST /api/v1/conversations/"
+                                      "{id}/attachments), not an outside URL", field=f"attachments.{index}.url")
+        mime = TYPE_OF_EXTENSION.get(url.rsplit(".", 1)[-1], "application/octet-stream")
+        voice = attachment.kind == AttachmentKind.voice and mime.startswith("audio/")
+        kept.append(attachment.model_copy(update={"url": url, "mime_type": mime,
+                                                  "kind": kind_of(mime, voice=voice)}))
+    return kept

@@ -2,10 +2,10 @@
 
 A channel module (api, whatsapp, webchat, telegram) does three things:
 1. verifies and parses its provider's webhook into ``InboundMessage`` / ``StatusUpdate`` values and
-   hands them to ``conversations.intake.accept`` (the API channel: stored as deliveries, routed
-   after the answer) or ``conversations.routing.ingest`` (WhatsApp, Telegram, web chat: routed in
-   the webhook's transaction) / ``conversations.outbound.ingest_statuses`` (which store once,
-   commit, and give back the after-commit work to run after answering);
+   hands them to ``conversations.intake.accept``, which stores each message once as a delivery and
+   answers; the router routes deliveries in batches after the answer, and enqueues the download of
+   a message's media (``InboundMessage.fetch``, by the job its channel registered with
+   ``register_media_fetcher``) once the message is stored;
 2. implements ``ChannelAdapter.send`` — deliver one stored outbound message, return the provider's
    message id (or None). Raise ``RetryableSendError`` for transient failures (retried with backoff)
    and ``PermanentSendError`` for refusals (the message fails with that reason at once);
@@ -13,19 +13,23 @@ A channel module (api, whatsapp, webchat, telegram) does three things:
    every channel module through ``app.api_routers()``).
 """
 
+import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Protocol
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from atiende.channels.models import Channel, ChannelKind
 from atiende.kit.schemas import storable
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from atiende.conversations.models import Conversation, DeliveryStatus, Message
-    from atiende.jobs import JobContext
+    from atiende.jobs import JobContext, JobFunction
 
 MAX_ATTACHMENTS = 10
 
@@ -43,6 +47,20 @@ class AttachmentKind(StrEnum):
 _Url = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"^https?://\S+$"),
                  AfterValidator(storable)]
 _Short = Annotated[str, StringConstraints(max_length=255), AfterValidator(storable)]
+MAX_ATTACHMENT_NAME = 120
+
+
+def safe_name(value: object) -> object:
+    """A file name as plain, short text: control and direction-override characters dropped (a name
+    can't fake its extension or break a line), cut to ``MAX_ATTACHMENT_NAME`` characters."""
+    if not isinstance(value, str):
+        return value
+    kept = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return kept.strip()[:MAX_ATTACHMENT_NAME]
+
+
+_Name = Annotated[str, BeforeValidator(safe_name), StringConstraints(max_length=MAX_ATTACHMENT_NAME),
+                  AfterValidator(storable)]
 
 
 class Attachment(BaseModel):
@@ -52,7 +70,7 @@ class Attachment(BaseModel):
     kind: AttachmentKind
     url: _Url
     mime_type: _Short = ""
-    name: _Short = ""
+    name: _Name = ""
     size: int | None = Field(None, ge=0, le=2**40)
 
 
@@ -64,12 +82,23 @@ class InboundContact:
 
 
 @dataclass(frozen=True)
+class MediaFetch:
+    """A provider's file to download as soon as its message is stored (provider ids expire). The
+    message's attachment already points at ``name``'s final URL in the media store."""
+
+    media_id: str
+    name: str
+    mime_type: str = ""
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     external_id: str  # the provider's message id: stored once per channel
     contact: InboundContact
     text: str = ""
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
     sent_at: datetime | None = None  # the provider's timestamp, when given
+    fetch: MediaFetch | None = None
 
 
 @dataclass(frozen=True)
@@ -112,3 +141,53 @@ def register_adapter(adapter: ChannelAdapter) -> ChannelAdapter:
 
 def adapter_for(kind: ChannelKind) -> ChannelAdapter | None:
     return _ADAPTERS.get(kind)
+
+
+@dataclass(frozen=True)
+class TemplateChoice:
+    """A pre-approved message an agent may send when the channel's window is closed."""
+
+    name: str
+    language: str
+    body_text: str
+    body_parameters: tuple[str, ...]
+    header_parameters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReplyWindow:
+    """What a channel lets the agent write now (WhatsApp: free text only within 24 hours of the
+    customer's last message; after that, one of ``templates``)."""
+
+    open: bool
+    closes_at: datetime | None = None
+    templates: tuple[TemplateChoice, ...] = ()
+
+
+# How a kind answers "may the agent write freely now": ``window(session, conversation, now, mine)``
+# (``mine``: the viewer holds the conversation, so the templates they may send are listed).
+ReplyWindowOf = Callable[["AsyncSession", "Conversation", datetime, bool], Awaitable[ReplyWindow]]
+_WINDOWS: dict[ChannelKind, ReplyWindowOf] = {}
+
+
+def register_reply_window(kind: ChannelKind, window: ReplyWindowOf) -> ReplyWindowOf:
+    _WINDOWS[kind] = window
+    return window
+
+
+def reply_window_for(kind: ChannelKind) -> ReplyWindowOf | None:
+    return _WINDOWS.get(kind)
+
+
+# The durable job (``jobs.job``) that downloads a kind's media: called with ``channel_id``,
+# ``message_id``, ``media_id``, ``name`` and ``mime_type``.
+_FETCHERS: dict[ChannelKind, "JobFunction"] = {}
+
+
+def register_media_fetcher(kind: ChannelKind, fetcher: "JobFunction") -> "JobFunction":
+    _FETCHERS[kind] = fetcher
+    return fetcher
+
+
+def media_fetcher_for(kind: ChannelKind) -> "JobFunction":
+    return _FETCHERS[kind]

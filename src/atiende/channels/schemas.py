@@ -67,6 +67,8 @@ class WebchatSettings(_Part):
                                           description="Sites that may embed the widget")
     prechat_form: bool = Field(False, description="Ask name and email/phone before the chat")
     welcome_message: ShortText | None = None
+    queue_notice: bool = Field(True, description="Tell a visitor waiting in the queue that an agent will answer soon")
+    queue_position: bool = Field(True, description="With the notice, the visitor's place in the queue")
 
     @field_validator("allowed_origins")
     @classmethod

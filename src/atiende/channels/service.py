@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.auth.caller import Caller
+from atiende.auth.models import Role
 from atiende.campaigns.models import Campaign, CampaignChannel
 from atiende.catalog.usage import refuse_if_campaigns_use
 from atiende.channels.models import Channel
@@ -24,6 +25,7 @@ class ChannelService(ScopedCrudService[Channel, ChannelCreate, ChannelUpdate]):
     model = Channel
     out_schema = ChannelOut
     entity = "channel"
+    readers = (Role.admin, Role.supervisor)  # settings and callback URLs are not an agent's business
 
     # --- reads carry the active campaign each channel serves ----------------------------------
     async def list(self, session: AsyncSession, caller: Caller, *, client_id: int | None, page: PageParams,

@@ -6,18 +6,18 @@ from fastapi import APIRouter, Depends, Path
 
 from atiende.auth.models import Membership
 from atiende.campaigns.models import Campaign
-from atiende.conversations.deps import EngineDep
 from atiende.conversations.models import CampaignAgent
 from atiende.conversations.schemas import (
     AgentCampaignOut, AgentCampaignsIn, CampaignAgentOut, CampaignAgentsIn, MassTransferIn, MassTransferOut, PresenceIn, PresenceOut, QueueItemOut,
 )
 from atiende.conversations.staffing import AgentLoad, staffing_service
-from atiende.deps import CurrentCaller, DbSession
+from atiende.deps import CurrentCaller, DbSession, EngineDep, SupervisorsWrite
 from atiende.kit.pagination import Page, PageDep
 from atiende.kit.schemas import MAX_ID
 
 agents = APIRouter(prefix="/api/v1/agents", tags=["agents"])
-campaign_staff = APIRouter(prefix="/api/v1/campaigns", tags=["campaign agents and queue"])
+campaign_staff = APIRouter(prefix="/api/v1/campaigns", tags=["campaign agents and queue"],
+                           dependencies=[SupervisorsWrite])
 
 
 @agents.put("/me/status", response_model=PresenceOut,
@@ -27,7 +27,7 @@ async def set_my_status(body: PresenceIn, session: DbSession, caller: CurrentCal
                                                                  body.client_id))
 
 
-@agents.put("/{membership_id}/status", response_model=PresenceOut,
+@agents.put("/{membership_id}/status", response_model=PresenceOut, dependencies=[SupervisorsWrite],
             summary="Set an agent's presence (supervisors and admins)")
 async def set_agent_status(membership_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: PresenceIn,
                            session: DbSession, caller: CurrentCaller, engine: EngineDep) -> Any:
@@ -43,7 +43,7 @@ async def agent_campaigns(membership_id: Annotated[int, Path(ge=1, le=MAX_ID)], 
     return _campaigns_out(await staffing_service.campaigns_of(session, caller, membership))
 
 
-@agents.put("/{membership_id}/campaigns", response_model=list[AgentCampaignOut],
+@agents.put("/{membership_id}/campaigns", response_model=list[AgentCampaignOut], dependencies=[SupervisorsWrite],
             summary="Set the campaigns an agent works and the capacity in each (left campaigns get their work back)")
 async def replace_agent_campaigns(membership_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: AgentCampaignsIn,
                                   session: DbSession, caller: CurrentCaller, engine: EngineDep) -> Any:

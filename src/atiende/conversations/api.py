@@ -6,15 +6,15 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from sqlalchemy import select
 
 from atiende.campaigns.models import Campaign
-from atiende.conversations.deps import EngineDep
 from atiende.conversations.models import Conversation, ConversationStatus, Message
 from atiende.conversations.schemas import (
-    CloseIn, ConversationDetailOut, ConversationOut, FieldsIn, MessageIn, MessageOut, StageIn, TransferIn,
+    AssignIn, CloseIn, ConversationDetailOut, ConversationOut, FieldsIn, MessageIn, MessageOut, StageIn, TransferIn,
 )
 from atiende.conversations.service import ConversationView, conversation_service
-from atiende.deps import CurrentCaller, DbSession
+from atiende.conversations.workview import transfer_targets as targets
+from atiende.deps import CurrentCaller, DbSession, EngineDep, SupervisorsWrite
 from atiende.kit.pagination import Page, PageDep
-from atiende.kit.schemas import MAX_ID
+from atiende.kit.schemas import MAX_ID, OutSchema
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
@@ -93,7 +93,33 @@ async def transfer(conversation: ConversationPath, body: TransferIn, session: Db
     return await _reloaded(session, caller, done)
 
 
-@router.post("/{conversation_id}/take-over", response_model=ConversationOut,
+class TransferTargetOut(OutSchema):
+    """An agent who could take the conversation now: all an agent's workspace needs to know of a colleague."""
+
+    membership_id: int
+    name: str
+    load: int
+    capacity: int
+
+
+@router.get("/{conversation_id}/transfer-targets", response_model=list[TransferTargetOut],
+            summary="Agents the caller may transfer this conversation to now (empty when the caller may not)")
+async def transfer_targets(conversation: ConversationPath, session: DbSession, caller: CurrentCaller) -> Any:
+    return [TransferTargetOut(membership_id=x.membership_id, name=x.name, load=x.load, capacity=x.capacity)
+            for x in await targets(session, caller, conversation.id)]
+
+
+@router.post("/{conversation_id}/assign", response_model=ConversationOut,
+             dependencies=[SupervisorsWrite],
+             summary="Supervisors: give a queued conversation to an eligible agent of its campaign (Asignar a…)")
+async def assign(conversation: ConversationPath, body: AssignIn, session: DbSession, caller: CurrentCaller,
+                 engine: EngineDep) -> Any:
+    done = await conversation_service.assign(session, engine, caller, conversation,
+                                             to_membership_id=body.membership_id)
+    return await _reloaded(session, caller, done)
+
+
+@router.post("/{conversation_id}/take-over", response_model=ConversationOut, dependencies=[SupervisorsWrite],
              summary="Supervisors: take a conversation from the attention bot and give it to the agents")
 async def take_over(conversation: ConversationPath, session: DbSession, caller: CurrentCaller,
                     engine: EngineDep) -> Any:

@@ -32,8 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from atiende.auth.models import Membership, Presence
 from atiende.bus import EventBus
 from atiende.campaigns.models import AssignmentMethod, Campaign
-from atiende.catalog.schedule_rules import is_open
-from atiende.catalog.schedule_snapshots import schedule_of
+from atiende.catalog.schedule_snapshots import open_now
 from atiende.conversations.events import ConversationAssigned, QueueChanged, emit
 from atiende.conversations.models import (
     Assignment, CampaignAgent, Conversation, ConversationStatus, DispatchState, EndReason,
@@ -136,11 +135,6 @@ def _seat_table(rows: Iterable[Sequence[Any]]) -> dict[int, Seat]:
     return {m: Seat(m, capacity, load, last, presence, active) for m, capacity, load, last, presence, active in rows}
 
 
-async def campaign_is_open(session: AsyncSession, campaign: Campaign, now: datetime) -> bool:
-    schedule = await schedule_of(session, campaign.schedule_id)
-    return schedule is not None and is_open(schedule, now)
-
-
 async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaign, now: datetime, *,
                          keep_away: dict[int, int] | None = None, announce: bool = False,
                          locked: DispatchState | None = None) -> list[Conversation]:
@@ -153,7 +147,7 @@ async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaig
     state = locked if locked is not None else await lock_campaign(session, campaign.id)
     assigned: list[Conversation] = []
     waiting: int | None = None  # the queue's length, when the pass read all of it in one batch
-    if await campaign_is_open(session, campaign, now):
+    if await open_now(session, campaign.schedule_id, now):
         table = await seats(session, campaign)
         after: tuple[datetime, int] | None = None
         while any(s.eligible for s in table.values()):

@@ -17,6 +17,8 @@ from atiende.db import Base
 from atiende.kit.columns import IdMixin, TimestampMixin
 from atiende.kit.crud import ScopedCrudService, crud_router
 from atiende.kit.schemas import Id, InSchema, Name, OutSchema, storable
+from atiende.kit.search import starts_with
+from atiende.kit.unique import folded_column
 
 MAX_SUGGESTIONS = 8
 Shortcut = Annotated[str, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
@@ -27,10 +29,12 @@ ReplyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 
 class CannedReply(IdMixin, TimestampMixin, Base):
     __tablename__ = "canned_replies"
-    __table_args__ = (UniqueConstraint("client_id", "shortcut"),)
+    __table_args__ = (UniqueConstraint("client_id", "shortcut_folded"),)
+    __folded__ = "shortcut"
 
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     shortcut: Mapped[str] = mapped_column(String(40))
+    shortcut_folded: Mapped[str] = folded_column()
     title: Mapped[str] = mapped_column(String(120))
     text: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -83,9 +87,7 @@ class CannedReplyService(ScopedCrudService[CannedReply, CannedReplyCreate, Canne
         """Active replies whose shortcut starts with ``typed`` (without the slash), best first."""
         caller.membership(client_id)
         prefix = typed.strip().lower().lstrip("/")[:40]
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = (self.scoped([client_id]).where(CannedReply.active.is_(True),
-                                               CannedReply.shortcut.like(f"{escaped}%", escape="\\"))
+        stmt = (self.scoped([client_id]).where(CannedReply.active.is_(True), starts_with(CannedReply.shortcut, prefix))
                 .order_by(func.length(CannedReply.shortcut), CannedReply.shortcut).limit(MAX_SUGGESTIONS))
         return list((await session.scalars(stmt)).all())
 

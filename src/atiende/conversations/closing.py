@@ -12,7 +12,7 @@
 - **Transfer** to another agent: only with *Transferir conversaciones entre agentes* (for agents;
   supervisors and admins may always), only to an agent of the campaign who is eligible now; the
   stretch that ends is typified "transferida". A supervisor may also give a waiting conversation
-  to an eligible agent by hand.
+  to an eligible agent by hand (*Asignar a…*, ``assign_queued``).
 - **Mass transfer** (supervisor): all of an agent's conversations in a campaign to another online
   agent (as many as fit; the rest go back to the queue) or back to the queue, each stretch typified
   "transferencia masiva".
@@ -26,12 +26,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from atiende.auth.models import Membership
+from atiende.auth.models import Membership, Presence
 from atiende.campaigns.models import Campaign
+from atiende.catalog.fields import FieldValueInvalid, validate_field_value
 from atiende.catalog.models import FieldDefinition, Typification
 from atiende.conversations import assignment, survey
 from atiende.conversations.events import ConversationClosed, ConversationTransferred, emit
-from atiende.conversations.fields import validate_field_value
 from atiende.conversations.models import (
     CloseReason, Conversation, ConversationStatus, EndReason, Message, SenderKind,
 )
@@ -41,11 +41,15 @@ from atiende.jobs import JobContext, cancel, enqueue, job
 
 
 class NotYourConversation(Forbidden):
+    code = "conversation.not_yours"
+
     def __init__(self) -> None:
         super().__init__("This conversation is not assigned to you")
 
 
 class NotInProgress(Conflict):
+    code = "conversation.not_in_progress"
+
     def __init__(self, action: str) -> None:
         super().__init__(f"Only a conversation in progress can be {action}", field="status")
 
@@ -70,14 +74,13 @@ async def fill_fields(session: AsyncSession, campaign: Campaign, conversation: C
         if value is None:
             merged.pop(key, None)
             continue
-        try:
-            merged[key] = validate_field_value(definition, value)
-        except ValueError as exc:
-            raise Invalid(f"{definition.label}: {exc}", field=f"fields.{key}") from exc
+        merged[key] = validate_field_value(definition, value, field=f"fields.{key}")
     if require:
         for key, (definition, required) in definitions.items():
             if required and merged.get(key) in (None, ""):
-                raise Invalid(f"{definition.label} is required to close the conversation", field=f"fields.{key}")
+                raise FieldValueInvalid(f"{definition.label} is required to close the conversation",
+                                        field=f"fields.{key}", code="field.required",
+                                        extra={"label": definition.label, "n": ""})
     conversation.field_values = merged
 
 
@@ -232,6 +235,62 @@ async def transfer(session: AsyncSession, ctx: JobContext, campaign: Campaign, c
         status=conversation.status, membership_ids=(from_id, to_membership_id), from_membership_id=from_id,
         to_membership_id=to_membership_id))
     await assignment.assign_waiting(session, ctx.bus, campaign, now)
+
+
+class SupervisorsOnly(Forbidden):
+    code = "conversation.assign_supervisors_only"
+
+    def __init__(self) -> None:
+        super().__init__("Only supervisors and admins give a waiting conversation to an agent",
+                         field="conversation_id")
+
+
+class NotQueued(Conflict):
+    code = "conversation.not_queued"
+
+    def __init__(self) -> None:
+        super().__init__("Only a conversation waiting in the queue can be given to an agent", field="status")
+
+
+class AgentNotStaffed(Invalid):
+    code = "assignment.agent_not_staffed"
+
+    def __init__(self, membership_id: int) -> None:
+        super().__init__(f"Agent {membership_id} does not work in this campaign", field="membership_id")
+
+
+class AgentNotOnline(Invalid):
+    code = "assignment.agent_not_online"
+
+    def __init__(self) -> None:
+        super().__init__("That agent is not online (or their license is off)", field="membership_id")
+
+
+class AgentFull(Invalid):
+    code = "assignment.agent_full"
+
+    def __init__(self) -> None:
+        super().__init__("That agent has no room: they are at their capacity in this campaign",
+                         field="membership_id")
+
+
+async def assign_queued(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
+                        *, supervising: bool, to_membership_id: int, now: datetime) -> None:
+    """*Asignar a…*: a supervisor gives a waiting conversation to a chosen agent of its campaign who
+    is eligible now (online, license on, below capacity). The one assignment path does the rest."""
+    if not supervising:
+        raise SupervisorsOnly()
+    if conversation.status != ConversationStatus.queued:
+        raise NotQueued()
+    target = (await assignment.seats(session, campaign)).get(to_membership_id)
+    if target is None:
+        raise AgentNotStaffed(to_membership_id)
+    if target.gone or target.presence != Presence.online:
+        raise AgentNotOnline()
+    if not target.eligible:
+        raise AgentFull()
+    await assignment.assign_to(session, ctx.bus, campaign, conversation, to_membership_id, now)
+    await assignment.announce_queue(session, ctx.bus, campaign)
 
 
 @dataclass

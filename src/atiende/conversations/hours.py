@@ -20,13 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from atiende.campaigns.models import Campaign, OutOfHoursAction
-from atiende.catalog.schedule_rules import is_open
-from atiende.catalog.schedule_snapshots import next_change_of, schedule_of
+from atiende.catalog.schedule_snapshots import next_change_of, open_now, schedule_of
 from atiende.conversations import assignment
 from atiende.conversations.closing import close_unserved
 from atiende.conversations.models import CloseReason, Conversation, ConversationStatus, DispatchState, SenderKind
 from atiende.conversations.outbound import post_message
 from atiende.jobs import JobContext, JobStatus, ScheduledJob, enqueue, job
+from atiende.reports.sla_watch import ensure_sla_job
 
 
 def hours_key(campaign_id: int) -> str:
@@ -83,6 +83,7 @@ async def dispatch_within(session: AsyncSession, ctx: JobContext, campaign: Camp
     now = ctx.clock.now()
     await assignment.assign_waiting(session, ctx.bus, campaign, now, announce=True, locked=locked)
     await ensure_hours_job(session, campaign, now)
+    await ensure_sla_job(session, campaign, now)
 
 
 async def ensure_hours_job(session: AsyncSession, campaign: Campaign, now: datetime) -> None:
@@ -111,8 +112,7 @@ async def hours_tick(ctx: JobContext, *, campaign_id: int) -> None:
             return
         now = ctx.clock.now()
         await assignment.lock_campaign(session, campaign.id)
-        schedule = await schedule_of(session, campaign.schedule_id)
-        if schedule is not None and is_open(schedule, now):
+        if await open_now(session, campaign.schedule_id, now):
             await assignment.assign_waiting(session, ctx.bus, campaign, now, announce=True)
         elif campaign.apply_to_queued:
             waiting = (await session.scalars(

@@ -41,7 +41,7 @@ class InboxItem:
     last_message_id: int
     waiting_since: datetime | None  # the contact wrote last and waits for an answer since then
     unread: int
-
+    attachments_only: bool = False  # the last message is files alone: the preview names them
     def matches(self, query: str) -> bool:
         needle = query.strip().lower()
         if not needle:
@@ -52,12 +52,23 @@ class InboxItem:
         return any(needle in value.lower() for value in haystack)
 
 
-def waiting_since(conversation: Conversation) -> datetime | None:
-    """When the contact's unanswered messages began waiting (None if we spoke last)."""
-    inbound, outbound = conversation.last_inbound_at, conversation.last_outbound_at
-    if inbound is None or (outbound is not None and outbound >= inbound):
-        return None
-    return inbound
+async def waiting_since(session: AsyncSession, conversations: Sequence[Conversation]) -> dict[int, datetime]:
+    """How long each contact has waited: since their first message after our last one (Chatwoot's
+    ``waiting_since``) — a second message while waiting does not restart the count; our answer
+    ends it. Conversations where we spoke last are left out. The one definition the inbox and the
+    supervisor's board show."""
+    waiting = [c for c in conversations if c.last_inbound_at is not None
+               and (c.last_outbound_at is None or c.last_outbound_at < c.last_inbound_at)]
+    if not waiting:
+        return {}
+    rows = await session.execute(
+        select(Message.conversation_id, func.min(Message.created_at))
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.conversation_id.in_([c.id for c in waiting]), Message.direction == Direction.inbound,
+               or_(Conversation.last_outbound_at.is_(None), Message.created_at > Conversation.last_outbound_at))
+        .group_by(Message.conversation_id))
+    found = {cid: at for cid, at in rows.all() if at is not None}
+    return {c.id: found.get(c.id) or c.last_inbound_at for c in waiting}  # type: ignore[misc]
 
 
 async def agent_inbox(session: AsyncSession, caller: Caller, client_id: int,
@@ -86,6 +97,7 @@ async def describe(session: AsyncSession, caller: Caller, conversations: Sequenc
         Schedule.id.in_({c.schedule_id for c in campaigns.values()})))).all())
     last = await last_messages(session, ids)
     unread = await unread_counts(session, ids, seen)
+    waits = await waiting_since(session, conversations)
     items = []
     for conversation in conversations:
         campaign = campaigns[conversation.campaign_id]
@@ -98,7 +110,9 @@ async def describe(session: AsyncSession, caller: Caller, conversations: Sequenc
             phone=conversation.contact.phone if conversation_service.shows_phone(caller, campaign) else None,
             assigned_at=conversation.assigned_at, last_text=preview(message), last_direction=message.direction
             if message else None, last_at=message.created_at if message else None,
-            last_message_id=message.id if message else 0, waiting_since=waiting_since(conversation),
+            last_message_id=message.id if message else 0,
+            attachments_only=bool(message and message.attachments and not message.text.strip()),
+            waiting_since=waits.get(conversation.id),
             unread=unread.get(conversation.id, 0)))
     items.sort(key=_urgency)
     return items
@@ -116,7 +130,7 @@ def preview(message: Message | None) -> str:
         return ""
     text = " ".join(message.text.split())
     if not text and message.attachments:
-        text = "📎 " + ", ".join(str(a.get("name") or a.get("kind") or "") for a in message.attachments)
+        text = ", ".join(str(a.get("name") or a.get("kind") or "") for a in message.attachments)
     return text if len(text) <= PREVIEW else text[:PREVIEW - 1] + "…"
 
 

@@ -1,20 +1,25 @@
-"""Inbound intake: a webhook accepts a channel's messages in one short write; a router turns them
-into conversations in batches.
+"""Inbound intake: every channel's webhook accepts its messages in one short write; a router turns
+them into conversations in batches.
 
 Why two steps: a provider (Meta, Telegram, your system) wants a fast answer and retries when it
 does not get one, while routing a message (contact, open conversation, survey answer, out-of-hours
-action, assignment) takes a dozen statements. So ``accept`` does only what must happen before the
-answer: one read of the channel (secret, and whether it serves an active campaign), the channel's
-own check (signature, parsing, validation: 401/422 with nothing stored), and one
-``INSERT … ON CONFLICT DO NOTHING`` per message into ``inbound_deliveries`` (unique per channel and
-provider id, so a redelivery is recognised there). Chatwoot and Rocket.Chat answer their webhooks
-the same way and route in background jobs.
+action, bot, assignment) takes a dozen statements. So ``accept`` does only what must happen before
+the answer: one read of the channel (secret, and whether it serves an active campaign), the
+channel's own check (signature, parsing, validation: 401/403/400/422 with nothing stored; WhatsApp's
+delivery reports are applied there too, in the same transaction), and one
+``INSERT … ON CONFLICT DO NOTHING`` of the request's messages into ``inbound_deliveries`` (unique
+per channel and provider id, so a redelivery is recognised there). The API channel, WhatsApp,
+Telegram and the web chat all come here; Chatwoot and Rocket.Chat answer their webhooks the same
+way and route in background jobs.
 
 The router (``InboundRouter``) claims pending deliveries oldest first (``FOR UPDATE SKIP LOCKED``,
 so several processes share the work) and routes a whole batch, assignments included, in one
-transaction (``routing_batch``); its events go out after the commit, in one bus message. Under load batches grow and the cost per message falls. A batch that fails is retried
-one delivery at a time; a delivery that still fails is retried with backoff, and a business refusal
-(the channel lost its campaign) marks it ``failed`` with the error, the payload kept.
+transaction (``routing_batch``); the downloads of the batch's media are enqueued in it, with their
+messages. Its events go out after the commit, in one bus message. Under load batches grow and the
+cost per message falls. A batch that fails is retried one delivery at a time; a delivery that still
+fails is retried with backoff, and a business refusal (the channel lost its campaign) marks it
+``failed`` with the error, the payload kept. The web chat's visitor sees their message in the
+answer: its send waits for its own delivery to be routed (``InboundRouter.routed``).
 
 Where routing runs (``ATIENDE_INBOUND_ROUTING``):
 - ``local`` (default): the process that accepted the message routes it right after answering.
@@ -23,28 +28,29 @@ Where routing runs (``ATIENDE_INBOUND_ROUTING``):
 Either way every worker pass also routes whatever is pending, so a delivery accepted just before a
 crash is routed after the restart.
 
-Durability (PostgreSQL): intake writes through ``Database.relaxed_sessionmaker``, whose connections
-commit without waiting for the WAL to reach the disk (``synchronous_commit = off``).
-- The router's batches always do. What a batch writes derives from deliveries committed before it
-  started, and the WAL is replayed in order: if PostgreSQL crashes in the ~0.6 s before its WAL
-  writer flushes, the batch is lost whole, its deliveries are pending again and are routed anew.
-  A later ordinary commit that builds on the batch (an agent's reply, a close) flushes the WAL up
-  to itself first, so nothing durable ever refers to a lost batch. Agents may have seen events of
-  the lost batch; the conversation reappears under a new id.
-- The webhook's own insert does too, unless ``ATIENDE_INBOUND_SYNCHRONOUS_COMMIT=true``. Then a
-  message answered 200 is on disk; without it, a PostgreSQL or machine crash (not an Atiende crash
-  or restart) in those ~0.6 s loses messages already answered, and the provider does not resend
-  them. Chatwoot (Sidekiq on Redis, flushed every second) and Rocket.Chat (MongoDB's default write
-  concern) acknowledge webhooks the same way, and a failover to an asynchronous replica loses a
-  similar window whatever this setting says. What it buys: on shared cloud disks a flush usually
-  takes a millisecond and now and then 50–200 ms (``benchmarks/disk.py``), and every webhook and
-  every message behind it waited for those stalls (benchmarks/README.md, latency).
+Durability (PostgreSQL):
+- The webhook's insert is durable by default (``ATIENDE_INBOUND_SYNCHRONOUS_COMMIT=true``): a
+  message answered 200 is on disk, so a PostgreSQL or machine crash loses no message a provider
+  was told we have (Meta does not resend what it got a 200 for). With ``false`` (opt-in) the
+  insert goes through ``Database.relaxed_sessionmaker``, whose connections commit without waiting
+  for the WAL to reach the disk (``synchronous_commit = off``): webhooks no longer wait for the
+  disk's occasional 50–200 ms flush stalls (``benchmarks/disk.py``), and a PostgreSQL or machine
+  crash (not an Atiende crash or restart) in the ~0.6 s before the WAL writer flushes loses
+  messages already answered, as Chatwoot's (Sidekiq on Redis) and Rocket.Chat's (MongoDB's default
+  write concern) acknowledgements can; a failover to an asynchronous replica loses a similar
+  window whatever this setting says.
+- The router's batches always commit relaxed. What a batch writes derives from deliveries
+  committed before it started, and the WAL is replayed in order: if PostgreSQL crashes before its
+  WAL writer flushes, the batch is lost whole, its deliveries are pending again and are routed
+  anew. A later ordinary commit that builds on the batch (an agent's reply, a close) flushes the
+  WAL up to itself first, so nothing durable ever refers to a lost batch. Agents may have seen
+  events of the lost batch; the conversation reappears under a new id.
 """
 
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,13 +62,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from atiende.bus import BusEvent
 from atiende.campaigns.models import Campaign, CampaignChannel
 from atiende.channels.models import Channel, ChannelKind
-from atiende.channels.protocol import Attachment, InboundContact, InboundMessage
+from atiende.channels.protocol import Attachment, InboundContact, InboundMessage, MediaFetch, media_fetcher_for
 from atiende.conversations.fields import normalise_phone
 from atiende.conversations.models import DeliveryState, Direction, InboundDelivery, Message
 from atiende.conversations.routing_batch import route_many
-from atiende.db import run_logging_failures
+from atiende.db import on_commit, run_logging_failures
 from atiende.errors import AtiendeError, Conflict, Invalid, NotFound
-from atiende.jobs import JobContext, backoff
+from atiende.jobs import JobContext, backoff, enqueue
+from atiende.kit.inbound_json import clean
 from atiende.kit.snapshots import Snapshots
 
 log = logging.getLogger(__name__)
@@ -71,6 +78,23 @@ BATCH = 100  # deliveries routed per transaction, at most
 MAX_ATTEMPTS = 5  # then the delivery is failed and kept for an operator
 PRUNE_EVERY = 3600.0  # seconds between two prunings by one worker
 PRUNE_CHUNK = 5000
+
+
+class DeliveryFailed(Conflict):
+    code = "inbound.delivery_failed"
+
+    def __init__(self, delivery_id: int) -> None:
+        super().__init__(f"The message (delivery {delivery_id}) could not be routed; an operator was told",
+                         field="delivery_id")
+
+
+class DeliveryWaits(AtiendeError):
+    code = "inbound.delivery_waits"
+    status_code = 503
+
+    def __init__(self, delivery_id: int) -> None:
+        super().__init__(f"The message (delivery {delivery_id}) is stored and waits to be routed; send it "
+                         "again to see it", field="delivery_id", extra={"retry_after": 2})
 
 
 class InboundPending(BusEvent):
@@ -83,6 +107,7 @@ class InboundPending(BusEvent):
 @dataclass(frozen=True)
 class AcceptedDelivery:
     id: int
+    channel_id: int
     external_id: str
     duplicate: bool
     state: DeliveryState
@@ -90,32 +115,56 @@ class AcceptedDelivery:
     conversation_id: int | None = None
 
 
-Check = Callable[[Channel], Sequence[InboundMessage]]
+@dataclass(frozen=True)
+class Incoming:
+    """A message a channel's check found in a request, for the request's channel or (one Meta app
+    serves several numbers) for another active channel of the same kind and client."""
+
+    message: InboundMessage
+    channel_id: int | None = None  # None: the request's channel
+
+
+# A channel's own reading of the request, against the channel it names: verify (401/403), parse
+# (400/422), anything else the request carries (WhatsApp's delivery reports, in the same
+# transaction). Its messages are then stored as deliveries.
+Check = Callable[[AsyncSession, Channel], Awaitable[Sequence[Incoming]]]
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else clean(value)
 
 
 def to_payload(inbound: InboundMessage) -> dict[str, Any]:
-    """The delivery's stored form. The phone is normalised here, so a bad one is refused (422)
-    before anything is stored."""
+    """The delivery's stored form, every string storable (``kit.inbound_json.clean``). The phone is
+    normalised here, so a bad one is refused (422) before anything is stored."""
     phone = None
     if inbound.contact.phone:
         try:
             phone = normalise_phone(inbound.contact.phone)
         except ValueError as exc:
             raise Invalid(f"Contact phone {exc}", field="contact.phone") from exc
-    return {"contact": {"external_id": inbound.contact.external_id, "name": inbound.contact.name, "phone": phone},
-            "text": inbound.text, "attachments": [a.model_dump(mode="json") for a in inbound.attachments],
-            "sent_at": inbound.sent_at.isoformat() if inbound.sent_at else None}
+    payload: dict[str, Any] = {
+        "contact": {"external_id": clean(inbound.contact.external_id), "name": _text(inbound.contact.name),
+                    "phone": phone},
+        "text": clean(inbound.text), "attachments": [a.model_dump(mode="json") for a in inbound.attachments],
+        "sent_at": inbound.sent_at.isoformat() if inbound.sent_at else None}
+    if inbound.fetch is not None:
+        payload["fetch"] = {"media_id": inbound.fetch.media_id, "name": inbound.fetch.name,
+                            "mime_type": inbound.fetch.mime_type}
+    return payload
 
 
 def from_payload(external_id: str, payload: dict[str, Any]) -> InboundMessage:
     who = payload["contact"]
     sent_at = payload.get("sent_at")
+    fetch = payload.get("fetch")
     return InboundMessage(external_id=external_id,
                           contact=InboundContact(external_id=who["external_id"], name=who.get("name"),
                                                  phone=who.get("phone")),
                           text=payload.get("text") or "",
                           attachments=tuple(Attachment.model_validate(a) for a in payload.get("attachments") or ()),
-                          sent_at=datetime.fromisoformat(sent_at) if sent_at else None)
+                          sent_at=datetime.fromisoformat(sent_at) if sent_at else None,
+                          fetch=MediaFetch(**fetch) if fetch else None)
 
 
 # Built once: constructing SQLAlchemy expressions per request cost more CPU than running them.
@@ -134,7 +183,7 @@ _MARK_ROUTED = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("b_id"))
                 .values(state=DeliveryState.routed, attempts=_DELIVERIES.c.attempts + 1, last_error=None,
                         message_id=bindparam("b_message_id"), conversation_id=bindparam("b_conversation_id")))
 _INSERTS = {dialect: module.insert(_DELIVERIES).on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
-            .returning(_DELIVERIES.c.id, _DELIVERIES.c.external_id)
+            .returning(_DELIVERIES.c.id, _DELIVERIES.c.channel_id, _DELIVERIES.c.external_id)
             for dialect, module in (("postgresql", postgresql), ("sqlite", sqlite))}
 
 
@@ -172,39 +221,53 @@ async def _channel(session: AsyncSession, channel_id: int, kind: ChannelKind) ->
     return await _channels.get_or_load((channel_id, kind.value), session, load)
 
 
-async def accept(ctx: JobContext, channel_id: int, kind: ChannelKind, check: Check) -> list[AcceptedDelivery]:
-    """Store the request's messages once each and commit; routing comes after the answer."""
+async def accept(ctx: JobContext, channel_id: int, kind: ChannelKind, check: Check, *,
+                 transaction: bool = False) -> list[AcceptedDelivery]:
+    """Store the request's messages once each and commit; routing comes after the answer. Every
+    channel's webhook comes here. ``transaction``: the check writes too (delivery reports), so
+    its writes and the deliveries commit together; otherwise (PostgreSQL) the insert runs alone
+    in autocommit."""
     durable = ctx.settings.inbound_synchronous_commit
     async with (ctx.database.sessionmaker if durable else ctx.database.relaxed_sessionmaker)() as session:
-        if ctx.database.dialect == "postgresql":
+        if ctx.database.dialect == "postgresql" and not transaction:
             # Autocommit: the insert is one statement, atomic by itself. Without an explicit
             # transaction the request costs one round trip to the server instead of three
             # (BEGIN, INSERT, COMMIT), and this runs for every message of every channel.
             await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        channel = await _channel(session, channel_id, kind)
-        messages = list(check(channel))
-        if not messages:
-            return []
-        now = ctx.clock.now()
-        rows = [{"channel_id": channel.id, "external_id": m.external_id, "payload": to_payload(m),
-                 "state": DeliveryState.pending, "received_at": now, "due_at": now, "attempts": 0} for m in messages]
-        connection = await session.connection()
-        inserted = await connection.execute(_INSERTS[ctx.database.dialect], rows[0] if len(rows) == 1 else rows)
-        fresh = {external_id: id_ for id_, external_id in inserted.all()}
-        known: dict[str, InboundDelivery] = {}
-        if len(fresh) < len({m.external_id for m in messages}):
-            known = {row.external_id: row for row in (await session.scalars(select(InboundDelivery).where(
-                InboundDelivery.channel_id == channel.id,
-                InboundDelivery.external_id.in_([m.external_id for m in messages if m.external_id not in fresh]))))}
-        await session.commit()
+        try:
+            channel = await _channel(session, channel_id, kind)
+            found = list(await check(session, channel))
+            for target_id in sorted({i.channel_id for i in found if i.channel_id not in (None, channel.id)}):
+                await _channel(session, target_id, kind)  # active, and serving a campaign (409)
+            now = ctx.clock.now()
+            rows = [{"channel_id": i.channel_id or channel.id, "external_id": clean(i.message.external_id),
+                     "payload": to_payload(i.message), "state": DeliveryState.pending, "received_at": now,
+                     "due_at": now, "attempts": 0} for i in found]
+            fresh: dict[tuple[int, str], int] = {}
+            if rows:
+                connection = await session.connection()
+                inserted = await connection.execute(_INSERTS[ctx.database.dialect], rows[0] if len(rows) == 1 else rows)
+                fresh = {(channel_id_, external_id): id_ for id_, channel_id_, external_id in inserted.all()}
+            keys = [(row["channel_id"], row["external_id"]) for row in rows]
+            known: dict[tuple[int, str], Any] = {}
+            if len(fresh) < len(keys):  # redeliveries (or one message twice in this request)
+                known = {(row.channel_id, row.external_id): row for row in (await session.execute(
+                    select(_DELIVERIES).where(tuple_(_DELIVERIES.c.channel_id, _DELIVERIES.c.external_id)
+                                              .in_([key for key in keys if key not in fresh])))).all()}
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            session.info.pop("after_commit", None)
+            raise
+    await _after_commit(session)
     accepted = []
-    for message in messages:
-        if message.external_id in fresh:
-            accepted.append(AcceptedDelivery(fresh.pop(message.external_id), message.external_id, False,
-                                             DeliveryState.pending))
+    for key in keys:
+        if key in fresh:
+            accepted.append(AcceptedDelivery(fresh.pop(key), key[0], key[1], False, DeliveryState.pending))
+            known[key] = accepted[-1]
         else:  # stored before (or earlier in this very request)
-            row = known[message.external_id]
-            accepted.append(AcceptedDelivery(row.id, row.external_id, True, row.state, row.message_id,
+            row = known[key]
+            accepted.append(AcceptedDelivery(row.id, key[0], key[1], True, row.state, row.message_id,
                                              row.conversation_id))
     return accepted
 
@@ -254,6 +317,27 @@ class InboundRouter:
             pruned += count
             if count < PRUNE_CHUNK:
                 return pruned
+
+    async def routed(self, delivery: AcceptedDelivery, *, timeout: float = 10.0) -> tuple[int, int]:
+        """Route now and wait until ``delivery`` is routed (the web chat shows the visitor their
+        message at once): its message's and conversation's ids. Another process may hold it for a
+        moment; a delivery that failed for good, or still waits after ``timeout`` seconds, is
+        refused (a retry of the same message is stored once and answers with it)."""
+        deadline = time.monotonic() + timeout
+        state, message_id, conversation_id = delivery.state, delivery.message_id, delivery.conversation_id
+        while state == DeliveryState.pending:
+            await self.route_pending()
+            async with self.ctx.database.session() as session:
+                state, message_id, conversation_id, due_at = (await session.execute(
+                    select(_DELIVERIES.c.state, _DELIVERIES.c.message_id, _DELIVERIES.c.conversation_id,
+                           _DELIVERIES.c.due_at).where(_DELIVERIES.c.id == delivery.id))).one()
+            if state == DeliveryState.pending:
+                if time.monotonic() >= deadline or due_at > self.ctx.clock.now():  # timed out, or backing off
+                    raise DeliveryWaits(delivery.id)
+                await asyncio.sleep(0.05)
+        if state != DeliveryState.routed or message_id is None or conversation_id is None:
+            raise DeliveryFailed(delivery.id)
+        return message_id, conversation_id
 
     def kick(self) -> None:
         """Ask for a drain without waiting for it."""
@@ -368,6 +452,24 @@ class InboundRouter:
             message_id, conversation_id = made.get(row.id) or stored[(row.channel_id, row.external_id)]
             marks.append({"b_id": row.id, "b_message_id": message_id, "b_conversation_id": conversation_id})
         await session.execute(_MARK_ROUTED, marks)
+        await self._fetch_media(session, channels, [(row, made[row.id][0]) for row in fresh
+                                                    if row.payload.get("fetch")])
+
+    async def _fetch_media(self, session: AsyncSession, channels: dict[int, Channel],
+                           fetches: list[tuple[Row[Any], int]]) -> None:
+        """The downloads of the batch's media, enqueued with their stored messages (in the batch's
+        transaction: a message is never stored without its download)."""
+        for row, message_id in fetches:
+            channel, fetch = channels[row.channel_id], row.payload["fetch"]
+            await enqueue(session, media_fetcher_for(channel.kind), due_at=self.ctx.clock.now(),
+                          key=f"media:{channel.id}:{fetch['media_id']}"[:120], channel_id=channel.id,
+                          message_id=message_id, **fetch)
+        wake = self.ctx.extras.get("wake")
+        if fetches and wake is not None:
+            async def wake_worker() -> None:
+                wake()
+
+            on_commit(session, wake_worker)
 
     async def _retry_one(self, delivery_id: int, *, first_error: Exception | None = None) -> None:
         """One delivery in its own transaction (after its batch failed): a race with another

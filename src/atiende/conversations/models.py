@@ -94,14 +94,26 @@ class Contact(IdMixin, Base):
     by a business-scoped id have none; identities per channel live in ``ContactIdentity``."""
 
     __tablename__ = "contacts"
-    __table_args__ = (Index("ix_contacts_client_phone", "client_id", "phone"),)
+    __table_args__ = (
+        # One contact per phone in a client: import, merge and routing never make twins.
+        Index("uq_contacts_client_phone", "client_id", "phone", unique=True,
+              postgresql_where=text("phone IS NOT NULL"), sqlite_where=text("phone IS NOT NULL")),
+        Index("ix_contacts_client_document", "client_id", "document_id"),
+        Index("ix_contacts_client_email", "client_id", "email"),
+    )
 
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    email: Mapped[str | None] = mapped_column(String(200))
+    document_id: Mapped[str | None] = mapped_column(String(40))
+    # Custom attributes, keyed by the client's field definition names (contacts/service.py types them).
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     exclusive_agent_id: Mapped[int | None] = mapped_column(
         ForeignKey("memberships.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # personal data removed (erasure)
 
     # Loaded only where asked for (sending to the contact): loading it with every contact cost a
     # statement each time a conversation was read, two per routed batch.
@@ -132,6 +144,7 @@ class Conversation(IdMixin, Base):
         Index("ix_conversations_queue", "campaign_id", "status", "queued_at", "id"),
         Index("ix_conversations_assignee", "assigned_membership_id", "status"),
         Index("ix_conversations_client_status", "client_id", "status"),
+        Index("ix_conversations_client_opened", "client_id", "opened_at"),
     )
 
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
@@ -180,6 +193,9 @@ class Message(IdMixin, Base):
     author_membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text, default="")
     attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Options the customer may tap (a bot's menu): buttons where the channel has them; ``text``
+    # always carries them numbered too, for channels and readers without buttons.
+    choices: Mapped[list[str] | None] = mapped_column(JSON)
     external_id: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[DeliveryStatus | None] = mapped_column(enum_type(DeliveryStatus))  # outbound only
     failure_reason: Mapped[str | None] = mapped_column(String(500))

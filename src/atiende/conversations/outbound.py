@@ -5,7 +5,7 @@ The delivery job never holds a transaction while it talks to the provider: it re
 one short session, calls the adapter, and records the result in another.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from atiende.auth.models import Membership
 from atiende.bus import EventBus
-from atiende.channels.models import Channel, ChannelKind
+from atiende.channels.models import Channel
 from atiende.channels.protocol import (
     Attachment, PermanentSendError, StatusUpdate, adapter_for,
 )
@@ -31,13 +31,14 @@ MAX_DELIVERY_ATTEMPTS = 6  # about 5 s, 10 s, 20 s, 40 s, 80 s between tries; ct
 
 async def post_message(session: AsyncSession, ctx: JobContext, conversation: Conversation, *, sender: SenderKind,
                        text: str, attachments: Sequence[Attachment] = (), author: Membership | None = None,
-                       now: datetime) -> Message:
+                       choices: Sequence[str] = (), now: datetime) -> Message:
     """Store an outbound message and schedule its delivery (after commit the worker is woken)."""
     message = Message(conversation_id=conversation.id, channel_id=conversation.channel_id,
                       direction=Direction.outbound, sender=sender,
                       author_membership_id=author.id if author else None, text=text,
                       attachments=[a.model_dump(mode="json") for a in attachments],
-                      status=DeliveryStatus.queued, created_at=now, delivery_attempts=0)
+                      choices=list(choices) or None, status=DeliveryStatus.queued, created_at=now,
+                      delivery_attempts=0)
     session.add(message)
     await session.flush()
     if sender in (SenderKind.agent, SenderKind.bot):
@@ -133,31 +134,6 @@ def _advance(session: AsyncSession, bus: EventBus, conversation: Conversation, m
         status=conversation.status, membership_ids=assignee(conversation), message_id=message.id,
         delivery_status=status, reason=message.failure_reason))
     return True
-
-
-StatusCheck = Callable[[Channel], Sequence[StatusUpdate]]
-
-
-async def ingest_statuses(ctx: JobContext, channel_id: int, kind: ChannelKind, check: StatusCheck, *,
-                          ignore_unknown: bool = False) -> list[tuple[Message | None, bool]]:
-    """A provider's delivery reports: load the active channel (404), let ``check`` verify and parse
-    the request (401/422), apply each report in one transaction. With ``ignore_unknown`` a report
-    about a message we do not have yields ``(None, False)`` instead of 404 (providers that must get
-    200 for everything they send)."""
-    from atiende.conversations.routing import active_channel
-
-    results: list[tuple[Message | None, bool]] = []
-    async with ctx.database.session() as session:
-        channel = await active_channel(session, channel_id, kind)
-        for update in check(channel):
-            try:
-                async with session.begin_nested():
-                    results.append(await apply_status(session, ctx, channel, update))
-            except NotFound:
-                if not ignore_unknown:
-                    raise
-                results.append((None, False))
-    return results
 
 
 async def apply_status(session: AsyncSession, ctx: JobContext, channel: Channel,

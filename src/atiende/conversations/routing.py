@@ -1,28 +1,28 @@
-"""Inbound: a channel's message → the channel's active campaign → the contact → the conversation.
+"""Routing one inbound message: the channel's active campaign → the contact → the conversation.
 
-``ingest`` is what every channel's webhook calls. In one short transaction it stores the message
-once (unique per channel), finds or creates the contact (per client; phone in E.164) and the
-contact's open conversation in the campaign (at most one, by a partial unique index), and applies
-what must happen at once (survey answer, out-of-hours action). Assignment and event publishing
-are returned as after-commit work, which the webhook runs after answering.
+The router (``intake.InboundRouter``) routes deliveries in batches (``routing_batch``); a message
+whose conversation has its own rules (a survey, an attention bot), or that arrives out of hours,
+comes here one at a time (``receive``), in the batch's transaction. It finds or creates the contact
+(per client; phone in E.164) and the contact's open conversation in the campaign (at most one, by a
+partial unique index), and applies what must happen at once (the bot's hook, survey answer,
+out-of-hours action). Assignment and event publishing run as after-commit work.
 """
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from atiende.bots import flow as bot_flow
 from atiende.campaigns.models import Campaign, CampaignChannel
 from atiende.catalog.models import FunnelStage
-from atiende.catalog.schedule_rules import is_open
-from atiende.catalog.schedule_snapshots import schedule_of
+from atiende.catalog.schedule_snapshots import open_now
 from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import InboundContact, InboundMessage
+from atiende.contacts import keywords as consent_keywords
 from atiende.conversations import hours, survey
 from atiende.conversations.closing import inactivity_key
 from atiende.conversations.events import ConversationQueued, MessageReceived, assignee, emit
@@ -30,7 +30,7 @@ from atiende.conversations.fields import normalise_phone
 from atiende.conversations.models import (
     Contact, ContactIdentity, Conversation, ConversationStatus, Direction, Message, SenderKind,
 )
-from atiende.db import AfterCommit, on_commit, run_logging_failures
+from atiende.db import on_commit
 from atiende.errors import Conflict, Invalid, NotFound
 from atiende.jobs import JobContext, cancel
 
@@ -42,41 +42,17 @@ class Received:
     duplicate: bool = False
 
 
-@dataclass
-class Ingested:
-    received: list[Received]
-    actions: list[AfterCommit] = field(default_factory=list)
-
-    async def after_commit(self) -> None:
-        """Publish events, assign: run once the webhook has answered (errors are logged)."""
-        await run_logging_failures(self.actions, "after-commit work of an inbound message failed")
+# Called in the transaction that stored new inbound messages, with their (message id, conversation
+# id) pairs, by the router (``routing_batch.route_many``): how other domains react to a customer's
+# message (the outbound sends tie a reply to the send it answers). Registered by function on import.
+InboundHook = Callable[[AsyncSession, JobContext, list[tuple[int, int]]], Awaitable[None]]
+inbound_hooks: list[InboundHook] = []
 
 
-Check = Callable[[Channel], Sequence[InboundMessage]]
-
-
-async def ingest(ctx: JobContext, channel_id: int, kind: ChannelKind, check: Check) -> Ingested:
-    """Load the active channel (404), let ``check`` verify and parse the request against it (it
-    raises 401/422), store every message in one transaction. A race with a concurrent delivery of
-    the same message (or the same new contact) is retried once, and then finds it stored."""
-    for attempt in (1, 2):
-        async with ctx.database.sessionmaker() as session:
-            try:
-                channel = await active_channel(session, channel_id, kind)
-                received = [await receive(session, ctx, channel, inbound) for inbound in check(channel)]
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                session.info.pop("after_commit", None)
-                if attempt == 2:
-                    raise Conflict("The message collided with a concurrent delivery; send it again") from None
-                continue
-            except BaseException:
-                await session.rollback()
-                session.info.pop("after_commit", None)
-                raise
-        return Ingested(received, session.info.pop("after_commit", []))
-    raise AssertionError("unreachable")
+async def run_inbound_hooks(session: AsyncSession, ctx: JobContext, stored: list[tuple[int, int]]) -> None:
+    if stored:
+        for hook in inbound_hooks:
+            await hook(session, ctx, stored)
 
 
 async def active_channel(session: AsyncSession, channel_id: int, kind: ChannelKind) -> Channel:
@@ -146,6 +122,7 @@ async def receive(session: AsyncSession, ctx: JobContext, channel: Channel, inbo
     if created:
         emit(session, ctx.bus, ConversationQueued(client_id=conversation.client_id, campaign_id=campaign.id,
                                                   conversation_id=conversation.id, status=conversation.status))
+    await consent_keywords.on_customer_message(session, ctx, channel.kind, conversation, message, now)
     await _react(session, ctx, campaign, conversation, message, now, created=created)
     await session.flush()
     return Received(message, conversation)
@@ -160,8 +137,7 @@ async def _react(session: AsyncSession, ctx: JobContext, campaign: Campaign, con
     elif conversation.status == ConversationStatus.survey:
         await survey.handle_answer(session, ctx, campaign, conversation, message, now)
     elif conversation.status == ConversationStatus.queued:
-        schedule = await schedule_of(session, campaign.schedule_id)
-        if schedule is not None and not is_open(schedule, now):
+        if not await open_now(session, campaign.schedule_id, now):
             await hours.out_of_hours(session, ctx, campaign, conversation, now)
         if conversation.status == ConversationStatus.queued:
             dispatch_after_commit(session, ctx, campaign.id)

@@ -32,22 +32,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.campaigns.models import Campaign, CampaignChannel
 from atiende.catalog.models import FunnelStage
-from atiende.catalog.schedule_rules import is_open
-from atiende.catalog.schedule_snapshots import schedule_of
+from atiende.catalog.schedule_snapshots import open_now
 from atiende.channels.models import Channel
 from atiende.channels.protocol import InboundMessage
 from atiende.conversations import hours
 from atiende.conversations.assignment import (
-    announce_queue, campaign_is_open, choose, last_agents_of, lock_campaigns, record_stretches, seats_and_queue,
+    announce_queue, choose, last_agents_of, lock_campaigns, record_stretches, seats_and_queue,
     take_seat,
 )
 from atiende.conversations.closing import inactivity_key
+from atiende.contacts import keywords as consent_keywords
 from atiende.conversations.events import ConversationQueued, MessageReceived, assignee, emit
 from atiende.conversations.models import (
     Contact, ContactIdentity, Conversation, ConversationStatus, Direction, DispatchState, Message, SenderKind,
 )
 from atiende.conversations.routing import (
-    dispatch_after_commit, learn, load_active_campaign, new_contact, new_conversation, receive,
+    dispatch_after_commit, learn, load_active_campaign, new_contact, new_conversation, receive, run_inbound_hooks,
     take_dispatches,
 )
 from atiende.jobs import JobContext, JobStatus, ScheduledJob
@@ -114,8 +114,7 @@ class _Batch:
         for channel in {channel.id: channel for channel, _ in items}.values():
             campaign = self.campaigns[channel.id] = await _active_campaign(session, channel.id)
             if campaign.id not in self.schedule_open:
-                schedule = await schedule_of(session, campaign.schedule_id)
-                self.schedule_open[campaign.id] = schedule is None or is_open(schedule, self.now)
+                self.schedule_open[campaign.id] = await open_now(session, campaign.schedule_id, self.now)
                 self.first_stage[campaign.id] = None if campaign.funnel_id is None else await session.scalar(
                     select(FunnelStage.id).where(FunnelStage.funnel_id == campaign.funnel_id)
                     .order_by(FunnelStage.position, FunnelStage.id).limit(1))
@@ -170,6 +169,7 @@ class _Batch:
         # A state with its own rules, or a new conversation its campaign's attention bot takes first.
         special = (conversation.status not in _SIMPLE if conversation is not None
                    else campaign.attention_bot_id is not None)
+        special = special or await consent_keywords.keyword_in(self.session, channel.client_id, inbound.text) is not None
         waiting = conversation is None or conversation.status == ConversationStatus.queued
         if special or (waiting and not self.schedule_open[campaign.id]):
             await self.one_at_a_time(index, channel, campaign, inbound)
@@ -239,7 +239,7 @@ class _Batch:
         for campaign_id, items in created.items():
             campaign = items[0].campaign
             with self.session.no_autoflush:  # the queue as it was before this batch
-                if not await campaign_is_open(self.session, campaign, self.now):
+                if not await open_now(self.session, campaign.schedule_id, self.now):
                     continue
                 table, older_wait = await seats_and_queue(self.session, campaign)
                 if older_wait is not False:  # they go first, or there is nobody to seat
@@ -281,4 +281,6 @@ async def route_many(session: AsyncSession, ctx: JobContext,
     await batch.settle()
     await batch.record_seated()
     await batch.assign()
-    return [batch.results[index] for index in range(len(items))]
+    results = [batch.results[index] for index in range(len(items))]
+    await run_inbound_hooks(session, ctx, results)
+    return results

@@ -175,6 +175,10 @@ class TransferIn(InSchema):
     membership_id: Id = Field(description="The agent (membership) who takes the conversation")
 
 
+class AssignIn(InSchema):
+    membership_id: Id = Field(description="The agent (membership) of the campaign who takes the queued conversation")
+
+
 class CloseIn(InSchema):
     typification_id: Id | None = Field(None, description="Default: the campaign's 'finalizada por el agente'")
     fields: dict[FieldKey, Any] = Field(default_factory=dict, max_length=MAX_FIELDS)

@@ -21,6 +21,7 @@ from atiende.auth.caller import Caller
 from atiende.auth.models import Membership, Role
 from atiende.campaigns.models import Campaign
 from atiende.catalog.models import FunnelStage
+from atiende.channels.media import MediaStore, issued_attachments
 from atiende.channels.protocol import Attachment, AttachmentKind
 from atiende.conversations import assignment, closing
 from atiende.conversations.events import ConversationUpdated, emit
@@ -144,6 +145,7 @@ class ConversationService:
                            *, text: str, attachments: Sequence[Attachment] = ()) -> Message:
         me = caller.membership(conversation.client_id)
         campaign = await self._campaign(session, conversation)
+        attachments = issued_attachments(MediaStore(ctx.settings), attachments)
         check_message_permissions(campaign, text, attachments)
         locked = await lock_conversation(session, conversation.id)
         assert locked is not None
@@ -179,6 +181,17 @@ class ConversationService:
         campaign, locked = await self._locked(session, conversation)
         await closing.transfer(session, ctx, campaign, locked, me, supervising=supervising,
                                to_membership_id=to_membership_id, now=ctx.clock.now())
+        return locked
+
+    async def assign(self, session: AsyncSession, ctx: JobContext, caller: Caller, conversation: Conversation, *,
+                     to_membership_id: int) -> Conversation:
+        """*Asignar a…* (supervisors and admins): a queued conversation to an eligible agent."""
+        _me, supervising = self._acting(caller, conversation)
+        if not supervising:
+            raise closing.SupervisorsOnly()
+        campaign, locked = await self._locked(session, conversation)
+        await closing.assign_queued(session, ctx, campaign, locked, supervising=supervising,
+                                    to_membership_id=to_membership_id, now=ctx.clock.now())
         return locked
 
     async def take_over_from_bot(self, session: AsyncSession, ctx: JobContext, caller: Caller,

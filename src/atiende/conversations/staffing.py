@@ -22,6 +22,7 @@ from atiende.conversations.schemas import AgentCampaignIn, CampaignAgentIn
 from atiende.errors import Invalid, NotFound
 from atiende.jobs import JobContext
 from atiende.kit.pagination import PageParams, paginate
+from atiende.reports.presence import record_presence_span
 
 SUPERVISING = (Role.admin, Role.supervisor)
 
@@ -199,6 +200,7 @@ class StaffingService:
 async def change_presence(session: AsyncSession, ctx: JobContext, membership: Membership, presence: Presence,
                           now: datetime) -> None:
     """Set presence, then rebalance every campaign the agent works (ascending ids: lock order)."""
+    record_presence_span(session, membership, now)
     membership.presence = presence
     membership.presence_changed_at = now
     await session.flush()

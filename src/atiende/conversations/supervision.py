@@ -6,6 +6,7 @@ Reads only; every action (presence, transfer, mass transfer, close) goes through
 services. Only supervisors and admins of the client may read it.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,13 +17,14 @@ from atiende.auth.caller import Caller
 from atiende.auth.models import Membership, Presence, Role
 from atiende.campaigns.models import Campaign
 from atiende.catalog.models import Schedule
-from atiende.catalog.schedule_rules import is_open
+from atiende.catalog.schedule_snapshots import open_now
 from atiende.channels.models import Channel
 from atiende.conversations.inbox import waiting_since
-from atiende.conversations.models import CampaignAgent, Contact, Conversation, ConversationStatus
+from atiende.conversations.models import Assignment, CampaignAgent, Contact, Conversation, ConversationStatus
 from atiende.conversations.staffing import staffing_service
 from atiende.conversations.workview import member_names
 from atiende.kit.pagination import MAX_LIMIT, PageParams
+from atiende.kit.search import contains
 
 SUPERVISING = (Role.admin, Role.supervisor)
 MAX_SEARCH = 50
@@ -112,10 +114,9 @@ class SupervisionService:
                 Membership, Membership.id == CampaignAgent.membership_id).where(
                 CampaignAgent.campaign_id.in_(ids), Membership.active.is_(True))
             .group_by(CampaignAgent.campaign_id, Membership.presence))).all()}
-        schedules = {s.id: s for s in (await session.scalars(select(Schedule).where(
-            Schedule.id.in_({c.schedule_id for c in campaigns})))).all()}
+        opened = {c.schedule_id: await open_now(session, c.schedule_id, now) for c in campaigns}
         return [CampaignSummary(
-            campaign_id=c.id, name=c.name, open_now=_open(schedules.get(c.schedule_id), now),
+            campaign_id=c.id, name=c.name, open_now=opened[c.schedule_id],
             queued=counts.get((c.id, ConversationStatus.queued), 0),
             in_progress=counts.get((c.id, ConversationStatus.assigned), 0),
             with_bot=counts.get((c.id, ConversationStatus.bot), 0),
@@ -138,12 +139,14 @@ class SupervisionService:
             Conversation.campaign_id == campaign.id, Conversation.status == ConversationStatus.bot)
             .order_by(Conversation.opened_at, Conversation.id).limit(500))).unique().all())
         kinds = await _channel_kinds(session, {c.channel_id for c in [*queued, *active, *with_bot]})
+        waits = await waiting_since(session, active)
         names = {a.membership_id: a.name for a in agents}
         missing = {c.assigned_membership_id for c in active if c.assigned_membership_id not in names}
         names.update(await member_names(session, {m for m in missing if m is not None}))
         schedule = await session.get(Schedule, campaign.schedule_id)
         summary = CampaignSummary(
-            campaign_id=campaign.id, name=campaign.name, open_now=_open(schedule, now), queued=_total,
+            campaign_id=campaign.id, name=campaign.name, open_now=await open_now(session, campaign.schedule_id, now),
+            queued=_total,
             in_progress=len(active), online_agents=sum(1 for a in agents if a.active and a.presence == Presence.online),
             agents=len(agents), with_bot=len(with_bot))
         return CampaignBoard(
@@ -151,7 +154,7 @@ class SupervisionService:
             waiting=[WaitingRow(c.id, c.contact.name, kinds.get(c.channel_id, ""), c.queued_at or c.opened_at)
                      for c in queued],
             in_progress=[ActiveRow(c.id, c.contact.name, kinds.get(c.channel_id, ""), c.assigned_membership_id,
-                                   names.get(c.assigned_membership_id or 0, ""), c.assigned_at, waiting_since(c))
+                                   names.get(c.assigned_membership_id or 0, ""), c.assigned_at, waits.get(c.id))
                          for c in active],
             with_bot=[WaitingRow(c.id, c.contact.name, kinds.get(c.channel_id, ""), c.opened_at) for c in with_bot])
 
@@ -164,9 +167,7 @@ class SupervisionService:
             Conversation.client_id == client_id)
         text = query.strip()[:120]
         if text:
-            escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            matches = [func.lower(Contact.name).like(f"%{escaped}%", escape="\\"),
-                       Contact.phone.like(f"%{escaped}%", escape="\\")]
+            matches = [contains(Contact.name, text), contains(Contact.phone, text)]
             if text.isdigit() and len(text) < 10:
                 matches.append(Conversation.id == int(text))
             stmt = stmt.where(or_(*matches))
@@ -176,9 +177,10 @@ class SupervisionService:
         campaigns = {cid: (name, zone) for cid, name, zone in (await session.execute(
             select(Campaign.id, Campaign.name, Schedule.timezone).join(Schedule, Schedule.id == Campaign.schedule_id)
             .where(Campaign.id.in_({c.campaign_id for c in rows})))).all()} if rows else {}
-        names = await member_names(session, {c.assigned_membership_id for c in rows if c.assigned_membership_id})
+        served = await last_agents(session, rows)
+        names = await member_names(session, set(served.values()))
         return [FoundConversation(c.id, campaigns.get(c.campaign_id, ("", "UTC"))[0], c.contact.name, c.status,
-                                  c.opened_at, names.get(c.assigned_membership_id or 0, ""),
+                                  c.opened_at, names.get(served.get(c.id, 0), ""),
                                   campaigns.get(c.campaign_id, ("", "UTC"))[1]) for c in rows]
 
     async def client_agents(self, session: AsyncSession, caller: Caller, client_id: int) -> list[AgentRow]:
@@ -190,8 +192,18 @@ class SupervisionService:
                 for m in rows]
 
 
-def _open(schedule: Schedule | None, now: datetime) -> bool:
-    return schedule is not None and is_open(schedule, now)
+async def last_agents(session: AsyncSession, conversations: Sequence[Conversation]) -> dict[int, int]:
+    """Conversation id → the agent serving it now, or the last one who served it (a finished
+    conversation keeps who attended it)."""
+    served = {c.id: c.assigned_membership_id for c in conversations if c.assigned_membership_id}
+    others = [c.id for c in conversations if c.id not in served]
+    if others:
+        rows = await session.execute(select(Assignment.conversation_id, Assignment.membership_id)
+                                     .where(Assignment.conversation_id.in_(others))
+                                     .order_by(Assignment.started_at, Assignment.id))
+        served.update({cid: mid for cid, mid in rows.all()})  # the latest stretch wins
+    return served
+
 
 
 async def _channel_kinds(session: AsyncSession, channel_ids: set[int]) -> dict[int, str]:

@@ -5,6 +5,7 @@ does not answer within the bot's ``timeout_minutes`` after a question, the surve
 the conversation closes. Answers: rating 1–5, yes/no (sí/si/s/yes/y/no/n), free text.
 """
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,10 @@ from atiende.jobs import JobContext, cancel, enqueue, job
 REASK_PREFIX = "No entendí tu respuesta. "
 HINTS = {QuestionKind.rating: " (responde con un número del 1 al 5)", QuestionKind.yes_no: " (responde sí o no)",
          QuestionKind.text: ""}
+# A question that already tells how to answer ("(sí/no)", "Del 1 al 5, …") gets no second hint.
+STATES_ITS_ANSWER = {QuestionKind.rating: re.compile(r"\b1\s*(?:al|a|-|–|to)\s*5\b", re.IGNORECASE),
+                     QuestionKind.yes_no: re.compile(r"\bs[ií]\s*(?:/|o|or)\s*no\b|\byes\s*(?:/|or)\s*no\b",
+                                                     re.IGNORECASE)}
 YES = {"si", "sí", "s", "yes", "y"}
 NO = {"no", "n"}
 
@@ -53,10 +58,16 @@ async def start(session: AsyncSession, ctx: JobContext, campaign: Campaign, conv
 
 async def _ask(session: AsyncSession, ctx: JobContext, bot: SurveyBot, conversation: Conversation,
                question: SurveyQuestion, now: datetime, *, again: bool = False) -> None:
-    text = (REASK_PREFIX if again else "") + question.text + HINTS[question.kind]
+    text = (REASK_PREFIX if again else "") + question.text + hint(question)
     await post_message(session, ctx, conversation, sender=SenderKind.bot, text=text, now=now)
     await enqueue(session, survey_timeout, due_at=now + timedelta(minutes=bot.timeout_minutes),
                   key=survey_key(conversation.id), conversation_id=conversation.id)
+
+
+def hint(question: SurveyQuestion) -> str:
+    """How to answer, unless the question's own text already says it."""
+    said = STATES_ITS_ANSWER.get(question.kind)
+    return "" if said is not None and said.search(question.text) else HINTS[question.kind]
 
 
 def parse_answer(kind: QuestionKind, text: str) -> tuple[bool, Any]:

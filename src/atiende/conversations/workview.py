@@ -20,6 +20,7 @@ from atiende.campaigns.models import Campaign
 from atiende.campaigns.permissions import CampaignPermissions
 from atiende.catalog.models import FieldDefinition, FieldType, FunnelStage, Schedule, Typification
 from atiende.channels.models import Channel, ChannelKind
+from atiende.channels.protocol import TemplateChoice, reply_window_for
 from atiende.conversations import assignment
 from atiende.conversations.models import Conversation, ConversationStatus
 from atiende.conversations.service import ConversationView, conversation_service
@@ -55,15 +56,6 @@ class Target:
 
 
 @dataclass
-class TemplateChoice:
-    name: str
-    language: str
-    body_text: str
-    body_parameters: tuple[str, ...]
-    header_parameters: tuple[str, ...]
-
-
-@dataclass
 class WorkView:
     view: ConversationView
     campaign_name: str
@@ -78,7 +70,9 @@ class WorkView:
     timezone: str  # the campaign schedule's: times are shown in it
     mine: bool  # assigned to the viewer, in progress: they may write, transfer and close
     supervising: bool
-    window_open: bool | None = None  # WhatsApp only
+    typification_name: str = ""  # the stamp of a finished conversation, with its path
+    stage_name: str = ""  # the funnel stage it is in
+    window_open: bool | None = None  # channels with a reply window (WhatsApp) only
     window_closes_at: datetime | None = None
     templates: list[TemplateChoice] = field(default_factory=list)
 
@@ -132,8 +126,13 @@ async def work_view(session: AsyncSession, caller: Caller, conversation_id: int,
         authors=await authors(session, view), supervising=supervising,
         timezone=await session.scalar(select(Schedule.timezone).where(Schedule.id == campaign.schedule_id)) or "UTC",
         mine=conversation.status == ConversationStatus.assigned and conversation.assigned_membership_id == me.id)
-    if channel.kind == ChannelKind.whatsapp:
-        await _whatsapp(session, work, now)
+    work.stage_name = next((c.label for c in work.stages if c.id == conversation.funnel_stage_id), "")
+    if conversation.typification_id is not None:
+        work.typification_name = await typification_path(session, conversation.typification_id)
+    window = reply_window_for(channel.kind)
+    if window is not None:
+        state = await window(session, conversation, now, work.mine)
+        work.window_open, work.window_closes_at, work.templates = state.open, state.closes_at, list(state.templates)
     return work
 
 
@@ -184,6 +183,19 @@ async def typifications(session: AsyncSession, campaign: Campaign) -> list[Choic
     return sorted(choices, key=lambda c: c.label.lower())
 
 
+async def typification_path(session: AsyncSession, typification_id: int) -> str:
+    """``Venta › Contado``: the typification with its parents."""
+    path, current, hops = [], typification_id, 0
+    while current is not None and hops < 20:
+        row = (await session.execute(select(Typification.name, Typification.parent_id)
+                                     .where(Typification.id == current))).first()
+        if row is None:
+            break
+        path.insert(0, row[0])
+        current, hops = row[1], hops + 1
+    return " › ".join(path)
+
+
 async def _name_of(session: AsyncSession, typification_id: int) -> str:
     return await session.scalar(select(Typification.name).where(Typification.id == typification_id)) or ""
 
@@ -223,19 +235,17 @@ async def transfer_targets(session: AsyncSession, caller: Caller, conversation_i
                   key=lambda t: (t.load / max(t.capacity, 1), t.name.lower()))
 
 
-async def _whatsapp(session: AsyncSession, work: WorkView, now: datetime) -> None:
-    from atiende.channels.whatsapp.service import as_template, whatsapp_service
+async def assign_targets(session: AsyncSession, caller: Caller, conversation_id: int) -> list[Target]:
+    """*Asignar a…*: the campaign's agents who could take the queued conversation now (staffed,
+    online, with room), for supervisors; the engine checks again when it assigns."""
+    conversation = await conversation_service.get(session, caller, conversation_id)
+    if caller.membership(conversation.client_id).role not in SUPERVISING \
+            or conversation.status != ConversationStatus.queued:
+        return []
+    campaign = await session.get(Campaign, conversation.campaign_id)
+    assert campaign is not None
+    eligible = [s for s in (await assignment.seats(session, campaign)).values() if s.eligible]
+    names = await member_names(session, {s.membership_id for s in eligible})
+    return sorted((Target(s.membership_id, names.get(s.membership_id, ""), s.load, s.capacity) for s in eligible),
+                  key=lambda t: (t.load / max(t.capacity, 1), t.name.lower()))
 
-    state = await whatsapp_service.window(session, work.conversation, now)
-    work.window_open, work.window_closes_at = state.open, state.closes_at
-    if state.open or not work.mine:
-        return
-    channel = await session.get(Channel, work.conversation.channel_id)
-    assert channel is not None
-    for row in await whatsapp_service.templates(session, channel):
-        template = as_template(row)
-        simple = template.header_format in (None, "TEXT") and not template.url_buttons  # text inputs only
-        if template.approved and simple:
-            work.templates.append(TemplateChoice(
-                name=template.name, language=template.language, body_text=template.body_text,
-                body_parameters=template.body_parameters, header_parameters=template.header_parameters))

@@ -4,6 +4,10 @@ The first frame is ``{"kind": "ready"}`` (the subscription is active from then o
 the events of conversations they are concerned by (their membership id is in the event's
 ``membership_ids``) and their own presence changes; supervisors and admins every event of their
 clients. With Redis configured the events come from every app process.
+
+A socket lives only as long as its session: when the user logs out, changes their password, or an
+admin changes their seats (``auth.sessions_changed``), the socket checks its token again and closes
+with 4401 (token no longer valid) or 4403 (its seats changed; reconnect to hear the new ones).
 """
 
 import asyncio
@@ -17,6 +21,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
 from atiende.auth.caller import Caller
+from atiende.auth.events import SESSIONS_CHANGED
 from atiende.auth.models import Role
 from atiende.auth.service import auth_service
 from atiende.bus import EventBus, Subscription
@@ -25,6 +30,8 @@ from atiende.errors import Unauthorized
 log = logging.getLogger(__name__)
 router = APIRouter()
 POLICY_VIOLATION = 4401
+SEATS_CHANGED = 4403
+RECHECK = "\x00recheck"  # not JSON: never sent, tells the socket to check its session again
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class Audience:
 
     supervised_clients: frozenset[int]
     agent_memberships: frozenset[int]
+    user_id: int = 0
 
     @classmethod
     def of(cls, caller: Caller) -> "Audience":
@@ -43,7 +51,7 @@ class Audience:
                 supervised.add(client_id)
             else:
                 agents.add(membership.id)
-        return cls(frozenset(supervised), frozenset(agents))
+        return cls(frozenset(supervised), frozenset(agents), caller.user.id)
 
 
 class SocketFanout:
@@ -58,6 +66,7 @@ class SocketFanout:
         self.bus = bus
         self.by_agent: dict[int, set[asyncio.Queue[str]]] = {}
         self.by_client: dict[int, set[asyncio.Queue[str]]] = {}
+        self.by_user: dict[int, set[asyncio.Queue[str]]] = {}
         self._subscription: Subscription | None = None
         self._pump: asyncio.Task[None] | None = None
 
@@ -85,7 +94,7 @@ class SocketFanout:
                 listeners.discard(frames)
                 if not listeners:
                     del index[key]
-        if not self.by_agent and not self.by_client and self._subscription is not None:
+        if not self.by_agent and not self.by_client and not self.by_user and self._subscription is not None:
             self._subscription.close()
             assert self._pump is not None
             self._pump.cancel()
@@ -93,10 +102,15 @@ class SocketFanout:
 
     def _keys(self, audience: Audience) -> list[tuple[int, dict[int, set[asyncio.Queue[str]]]]]:
         return ([(m, self.by_agent) for m in audience.agent_memberships]
-                + [(c, self.by_client) for c in audience.supervised_clients])
+                + [(c, self.by_client) for c in audience.supervised_clients] + [(audience.user_id, self.by_user)])
 
     async def _deliver(self, subscription: Subscription) -> None:
         async for event in subscription:
+            if event.kind == SESSIONS_CHANGED:
+                for frames in self.by_user.get(getattr(event, "user_id", 0), ()):
+                    with contextlib.suppress(asyncio.QueueFull):
+                        frames.put_nowait(RECHECK)
+                continue
             targets = set(self.by_client.get(event.client_id, ()))
             for membership_id in getattr(event, "membership_ids", ()):
                 targets.update(self.by_agent.get(membership_id, ()))
@@ -137,7 +151,14 @@ async def events_socket(websocket: WebSocket) -> None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await getter
                 return
-            await websocket.send_text(getter.result())
+            frame = getter.result()
+            if frame == RECHECK:
+                closing = await _session_check(app, token, audience)
+                if closing:
+                    await websocket.close(code=closing)
+                    return
+                continue
+            await websocket.send_text(frame)
     except (WebSocketDisconnect, RuntimeError):
         return
     finally:
@@ -146,6 +167,16 @@ async def events_socket(websocket: WebSocket) -> None:
         if websocket.application_state != WebSocketState.DISCONNECTED:
             with contextlib.suppress(Exception):
                 await websocket.close()
+
+
+async def _session_check(app: Any, token: str, audience: Audience) -> int | None:
+    """The close code the socket must end with now, or None while its session still holds."""
+    try:
+        async with app.state.database.session() as session:
+            caller = await auth_service.caller_for_token(session, token, clock=app.state.clock)
+    except Unauthorized:
+        return POLICY_VIOLATION
+    return None if Audience.of(caller) == audience else SEATS_CHANGED
 
 
 async def _until_closed(websocket: WebSocket) -> None:

@@ -1,6 +1,8 @@
 """Locale catalogs: every string a person reads, in Spanish (the default) and English.
 
-Catalogs are flat JSON files (``es.json``, ``en.json``) with dotted keys; ``t(key, **params)``
+Catalogs are flat JSON files with dotted keys: ``es.json``/``en.json`` plus one file per domain in
+``es/``/``en/`` (``es/contacts.json``…), so a domain's texts live beside each other; a key defined
+twice is an error. ``t(key, **params)``
 formats the text of the current locale with ``str.format`` placeholders. The current locale comes
 from a source the UI installs (the logged-in user's choice) and falls back to the default.
 """
@@ -11,6 +13,7 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
+from babel import Locale
 from babel.dates import format_date as _babel_format_date
 
 LOCALES: tuple[str, ...] = ("es", "en")
@@ -26,8 +29,18 @@ def catalog(locale: str) -> dict[str, str]:
     """The whole catalog of ``locale`` (one of ``LOCALES``)."""
     if locale not in LOCALES:
         raise ValueError(f"Unknown locale {locale!r}")
-    text = resources.files(__package__).joinpath(f"{locale}.json").read_text(encoding="utf-8")
-    data: dict[str, str] = json.loads(text)
+    root = resources.files(__package__)
+    data: dict[str, str] = json.loads(root.joinpath(f"{locale}.json").read_text(encoding="utf-8"))
+    folder = root.joinpath(locale)
+    if folder.is_dir():
+        for part in sorted(folder.iterdir(), key=lambda f: f.name):
+            if not part.name.endswith(".json"):
+                continue
+            extra: dict[str, str] = json.loads(part.read_text(encoding="utf-8"))
+            twice = sorted(set(extra) & set(data))
+            if twice:
+                raise ValueError(f"{locale}/{part.name} redefines {twice[:3]}")
+            data.update(extra)
     return data
 
 
@@ -56,6 +69,27 @@ def translate(locale: str, key: str, **params: object) -> str:
 
 def t(key: str, **params: object) -> str:
     return translate(current_locale(), key, **params)
+
+
+def plural_form(locale: str, count: int) -> str:
+    """CLDR's plural category of ``count`` in ``locale`` ("one", "many", "other"…), from Babel."""
+    return str(Locale.parse(locale).plural_form(abs(count)))
+
+
+def translate_count(locale: str, key: str, count: int, **params: object) -> str:
+    """The text of ``key.<plural form>`` for ``count`` ("campaign.missing.one": "Falta 1 dato…"),
+    falling back to ``key.other``; ``{count}`` is filled in."""
+    texts = catalog(locale)
+    form = plural_form(locale, count)
+    for candidate in (f"{key}.{form}", f"{key}.other"):
+        if candidate in texts:
+            return translate(locale, candidate, count=count, **params)
+    return translate(locale, key, count=count, **params)
+
+
+def tn(key: str, count: int, **params: object) -> str:
+    """``t`` for a text about ``count`` things, in the plural form the current locale uses."""
+    return translate_count(current_locale(), key, count, **params)
 
 
 def has(key: str) -> bool:

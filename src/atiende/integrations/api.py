@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
-from atiende.deps import ClockDep, CurrentCaller, DbSession, SettingsDep
+from atiende.deps import AdminsWrite, ClockDep, CurrentCaller, DbSession, SettingsDep
 from atiende.i18n import t
 from atiende.integrations.catalog import EVENT_TYPES
 from atiende.integrations.models import DeliveryState, WebhookSubscription
@@ -15,7 +15,7 @@ from atiende.integrations.service import webhook_service
 from atiende.kit.pagination import Page, PageDep
 from atiende.kit.schemas import MAX_ID
 
-router = APIRouter(prefix="/api/v1", tags=["webhooks (outgoing)"])
+router = APIRouter(prefix="/api/v1", tags=["webhooks (outgoing)"], dependencies=[AdminsWrite])
 
 
 async def subscription_path(subscription_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: DbSession,

@@ -26,15 +26,17 @@ ENTITY = "webhook_subscription"
 
 
 class SubscriptionNotFound(NotFound):
+    code = "webhook.subscription_not_found"
+
     def __init__(self, field: str = "subscription_id") -> None:
-        super().__init__("Webhook subscription not found", field=field,
-                         extra={"code": "webhook.subscription_not_found"})
+        super().__init__("Webhook subscription not found", field=field)
 
 
 class AddressNotAllowed(Invalid):
+    code = "webhook.address_refused"
+
     def __init__(self, reason: str) -> None:
-        super().__init__(f"This URL cannot receive webhooks: {reason}", field="url",
-                         extra={"code": "webhook.address_refused"})
+        super().__init__(f"This URL cannot receive webhooks: {reason}", field="url")
 
 
 def _snapshot(sub: WebhookSubscription) -> dict[str, Any]:
@@ -132,7 +134,7 @@ class WebhookService:
         delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True, populate_existing=True)
         if delivery is None or delivery.client_id not in caller.client_ids:
             raise NotFound("Webhook delivery not found", field="delivery_id",
-                           extra={"code": "webhook.delivery_not_found"})
+                           code="webhook.delivery_not_found")
         caller.require_admin(delivery.client_id)
         if delivery.state == DeliveryState.sending:
             return delivery

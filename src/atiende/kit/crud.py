@@ -8,19 +8,21 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, status
 from pydantic import BaseModel
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.audit.models import AuditAction
 from atiende.audit.service import audit_service
-from atiende.auth.caller import Caller
+from atiende.auth.caller import Caller, RoleRequired
+from atiende.auth.models import Role
 from atiende.clock import Clock
 from atiende.db import Base
-from atiende.deps import ClockDep, CurrentCaller, DbSession
+from atiende.deps import AdminsWrite, ClockDep, CurrentCaller, DbSession
 from atiende.errors import Conflict, Invalid, NotFound
 from atiende.kit.pagination import Page, PageDep, PageParams, SearchParam, paginate
 from atiende.kit.schemas import MAX_ID
+from atiende.kit.search import contains
+from atiende.kit.unique import NameTaken, flush_or_conflict, taken_by
 
 ModelT = TypeVar("ModelT", bound=Base)
 CreateT = TypeVar("CreateT", bound=BaseModel)
@@ -32,24 +34,39 @@ class ScopedCrudService(Generic[ModelT, CreateT, UpdateT]):
     out_schema: type[BaseModel]
     entity: ClassVar[str]
     search_columns: ClassVar[tuple[str, ...]] = ("name",)
+    readers: ClassVar[tuple[Role, ...]] = ()  # who reads it; empty: anyone with a seat in the client
 
     # --- reads -------------------------------------------------------------------------
     def scoped(self, client_ids: list[int]) -> Select:
         return select(self.model).where(self.model.client_id.in_(client_ids))  # type: ignore[attr-defined]
 
+    def readable(self, caller: Caller, client_id: int | None) -> list[int]:
+        """Clients whose rows the caller may read: one requested (checked), or all the caller reads in."""
+        clients = caller.scope(client_id)
+        if not self.readers:
+            return clients
+        if client_id is not None:
+            caller.require(client_id, *self.readers)
+        readable = [c for c in clients if caller.role_in(c) in self.readers]
+        if not readable and clients:
+            raise RoleRequired(self.readers)
+        return readable
+
     async def list(self, session: AsyncSession, caller: Caller, *, client_id: int | None, page: PageParams,
                    q: str | None = None, active: bool | None = None) -> tuple[list[ModelT], int]:
-        stmt = self.scoped(caller.scope(client_id))
+        stmt = self.scoped(self.readable(caller, client_id))
         if q:
-            pattern = f"%{q.lower()}%"
-            stmt = stmt.where(or_(*(func.lower(getattr(self.model, c)).like(pattern) for c in self.search_columns)))
+            stmt = stmt.where(or_(*(contains(getattr(self.model, c), q) for c in self.search_columns)))
         if active is not None and hasattr(self.model, "active"):
             stmt = stmt.where(self.model.active == active)  # type: ignore[attr-defined]
         return await paginate(session, stmt.order_by(self.model.id), page)  # type: ignore[attr-defined]
 
     async def get(self, session: AsyncSession, caller: Caller, item_id: int) -> ModelT | None:
         stmt = self.scoped(caller.client_ids).where(self.model.id == item_id)  # type: ignore[attr-defined]
-        return await session.scalar(stmt.execution_options(populate_existing=True))
+        obj = await session.scalar(stmt.execution_options(populate_existing=True))
+        if obj is not None and self.readers:
+            caller.require(obj.client_id, *self.readers)  # type: ignore[attr-defined]
+        return obj
 
     async def get_reference(self, session: AsyncSession, client_id: int, item_id: int | None,
                             field: str) -> ModelT:
@@ -111,11 +128,8 @@ class ScopedCrudService(Generic[ModelT, CreateT, UpdateT]):
                                    at=clock.now(), before=before)
 
     async def _flush(self, session: AsyncSession) -> None:
-        try:
-            await session.flush()
-        except IntegrityError as exc:
-            raise Conflict(f"This {self.entity.replace('_', ' ')} conflicts with existing data "
-                           "(a duplicate, or it is still in use)") from exc
+        await flush_or_conflict(session, lambda: Conflict(
+            f"This {self.entity.replace('_', ' ')} conflicts with existing data (a duplicate, or it is still in use)"))
 
     async def _reload(self, session: AsyncSession, obj: ModelT) -> ModelT:
         """Re-read with eager relationships so the response never lazy-loads outside the session."""
@@ -124,17 +138,19 @@ class ScopedCrudService(Generic[ModelT, CreateT, UpdateT]):
 
     async def ensure_unique(self, session: AsyncSession, client_id: int, field: str, value: Any,
                             exclude_id: int | None = None) -> None:
-        stmt = self.scoped([client_id]).where(getattr(self.model, field) == value)
-        if exclude_id is not None:
-            stmt = stmt.where(self.model.id != exclude_id)  # type: ignore[attr-defined]
-        if await session.scalar(stmt) is not None:
-            raise Conflict(f"Another {self.entity.replace('_', ' ')} already uses this {field}", field=field)
+        """``field`` is the model's folded one (``__folded__``): compared as ``kit.unique.fold`` reads it."""
+        other = await taken_by(session, self.model, field, value, parent=("client_id", client_id), exclude_id=exclude_id)
+        if other is not None:
+            raise NameTaken(f"Another {self.entity.replace('_', ' ')} already uses this {field}: «{other}»", field,
+                            code=f"{self.entity}.{field}_taken", value=other)
 
 
 def crud_router(*, service: ScopedCrudService[Any, Any, Any], create_schema: type[BaseModel],
-                update_schema: type[BaseModel], out_schema: type[BaseModel], prefix: str, tag: str) -> APIRouter:
-    """List, create, read, update and delete for one catalog resource, all tenant-scoped."""
-    router = APIRouter(prefix=prefix, tags=[tag])
+                update_schema: type[BaseModel], out_schema: type[BaseModel], prefix: str, tag: str,
+                writers: Any = AdminsWrite) -> APIRouter:
+    """List, create, read, update and delete for one catalog resource, all tenant-scoped; writes
+    (also of routes added later to the router) need ``writers`` before anything else is read."""
+    router = APIRouter(prefix=prefix, tags=[tag], dependencies=[writers])
     label = service.entity.replace("_", " ")
 
     async def load(item_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: DbSession, caller: CurrentCaller) -> Any:

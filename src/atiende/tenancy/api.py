@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, status
 
-from atiende.deps import ClockDep, CurrentCaller, DbSession
+from atiende.deps import AdminsWrite, ClockDep, CurrentCaller, DbSession, SuperuserWrites
 from atiende.errors import NotFound
 from atiende.kit.crud import crud_router
 from atiende.kit.pagination import Page, PageDep
@@ -33,7 +33,7 @@ async def list_clients(session: DbSession, caller: CurrentCaller, page: PageDep)
 
 
 @clients.post("", response_model=ClientOut, status_code=status.HTTP_201_CREATED,
-              summary="Create a client (platform superuser)")
+              summary="Create a client (platform superuser)", dependencies=[SuperuserWrites])
 async def create_client(body: ClientCreate, session: DbSession, caller: CurrentCaller, clock: ClockDep) -> Any:
     return await client_service.out(session, await client_service.create(session, caller, body, clock=clock))
 
@@ -43,7 +43,8 @@ async def read_client(client: ClientPath, session: DbSession) -> Any:
     return await client_service.out(session, client)
 
 
-@clients.patch("/{item_id}", response_model=ClientOut, summary="Change a client's plan (platform superuser)")
+@clients.patch("/{item_id}", response_model=ClientOut, dependencies=[AdminsWrite],
+               summary="Change a client's plan (platform superuser) or its own settings (its admins: phone_region)")
 async def update_client(client: ClientPath, body: ClientUpdate, session: DbSession, caller: CurrentCaller,
                         clock: ClockDep) -> Any:
     return await client_service.out(session, await client_service.update(session, caller, client, body, clock=clock))

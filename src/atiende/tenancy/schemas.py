@@ -1,6 +1,23 @@
-from pydantic import Field
+from typing import Annotated
+
+import phonenumbers
+from pydantic import AfterValidator, Field
 
 from atiende.kit.schemas import Id, InSchema, Name, OutSchema, ShortText
+
+
+def _region(value: str | None) -> str | None:
+    if value is None:
+        return None
+    code = value.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError("must be a country code such as CO, MX or US")
+    return code
+
+
+PhoneRegion = Annotated[str | None, AfterValidator(_region),
+                        Field(max_length=2, description="Country (ISO 3166, e.g. CO) whose phones may be "
+                              "written without +country code; null: international format only")]
 
 
 class ClientCreate(InSchema):
@@ -9,6 +26,7 @@ class ClientCreate(InSchema):
     plan_seats: int = Field(10, ge=1, le=100_000, description="Licenses: active memberships allowed")
     plan_max_history_hours: int = Field(72, ge=1, le=8760, description="Cap for a campaign's history hours")
     default_agent_capacity: int = Field(5, ge=1, le=100, description="Simultaneous conversations per agent")
+    phone_region: PhoneRegion = None
 
 
 class ClientUpdate(InSchema):
@@ -17,6 +35,7 @@ class ClientUpdate(InSchema):
     plan_seats: int | None = Field(None, ge=1, le=100_000)
     plan_max_history_hours: int | None = Field(None, ge=1, le=8760)
     default_agent_capacity: int | None = Field(None, ge=1, le=100)
+    phone_region: PhoneRegion = None
     active: bool | None = None
 
 
@@ -27,6 +46,7 @@ class ClientOut(OutSchema):
     plan_seats: int
     plan_max_history_hours: int
     default_agent_capacity: int
+    phone_region: str | None = None
     active: bool
     seats_used: int = 0
 

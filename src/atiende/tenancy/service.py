@@ -7,20 +7,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.audit.models import AuditAction
 from atiende.audit.service import audit_service
-from atiende.auth.caller import Caller
-from atiende.auth.models import Membership
+from atiende.auth.caller import Caller, SuperuserRequired
+from atiende.auth.models import Membership, Role
 from atiende.campaigns.models import Campaign
 from atiende.clock import Clock
-from atiende.errors import Conflict, Forbidden, Invalid
+from atiende.errors import Conflict, Invalid
 from atiende.kit.crud import ScopedCrudService
 from atiende.kit.pagination import PageParams, paginate
+from atiende.kit.unique import NameTaken, flush_or_conflict, taken_by
 from atiende.tenancy.models import Client, Project
 from atiende.tenancy.schemas import ClientCreate, ClientOut, ClientUpdate, ProjectCreate, ProjectOut, ProjectUpdate
 
+CLIENT_SETTINGS = frozenset({"phone_region"})  # the client's own choices; the rest is the platform's plan
 
-class SuperuserRequired(Forbidden):
-    def __init__(self) -> None:
-        super().__init__("Only a platform superuser may do this")
+
+class ClientNameTaken(NameTaken):
+    code = "client.name_taken"
+
+    def __init__(self, other: str | None = None) -> None:
+        super().__init__(f"A client named «{other}» already exists" if other else "A client with this name already exists",
+                         "name", value=other)
 
 
 class ClientService:
@@ -51,7 +57,7 @@ class ClientService:
         await self._ensure_unique_name(session, data.name)
         client = Client(**data.model_dump())
         session.add(client)
-        await session.flush()
+        await flush_or_conflict(session, ClientNameTaken)
         await audit_service.record(session, caller=caller, action=AuditAction.create, entity_type="client",
                                    entity_id=client.id, client_id=client.id, at=clock.now(),
                                    after=self._snapshot(client))
@@ -59,11 +65,14 @@ class ClientService:
 
     async def update(self, session: AsyncSession, caller: Caller, client: Client, data: ClientUpdate, *,
                      clock: Clock) -> Client:
-        """The plan belongs to the platform: only a superuser changes it (or renames the client)."""
-        if not caller.user.is_superuser:
-            raise SuperuserRequired()
-        before = self._snapshot(client)
+        """The plan belongs to the platform: only a superuser changes it (or renames the client).
+        The client's own settings (``phone_region``) its admins change too."""
         changes = data.model_dump(exclude_unset=True, exclude_none=True)
+        if not caller.user.is_superuser:
+            if set(changes) - CLIENT_SETTINGS:
+                raise SuperuserRequired()
+            caller.require(client.id, Role.admin)
+        before = self._snapshot(client)
         if "name" in changes:
             await self._ensure_unique_name(session, changes["name"], exclude_id=client.id)
         if "plan_seats" in changes and changes["plan_seats"] < await self.seats_used(session, client.id):
@@ -71,18 +80,16 @@ class ClientService:
                           field="plan_seats")
         for key, value in changes.items():
             setattr(client, key, value)
-        await session.flush()
+        await flush_or_conflict(session, ClientNameTaken)
         await audit_service.record(session, caller=caller, action=AuditAction.update, entity_type="client",
                                    entity_id=client.id, client_id=client.id, at=clock.now(), before=before,
                                    after=self._snapshot(client))
         return client
 
     async def _ensure_unique_name(self, session: AsyncSession, name: str, exclude_id: int | None = None) -> None:
-        stmt = select(Client.id).where(func.lower(Client.name) == name.lower())
-        if exclude_id is not None:
-            stmt = stmt.where(Client.id != exclude_id)
-        if await session.scalar(stmt) is not None:
-            raise Conflict("A client with this name already exists", field="name")
+        other = await taken_by(session, Client, "name", name, parent=None, exclude_id=exclude_id)
+        if other is not None:
+            raise ClientNameTaken(other)
 
     def _snapshot(self, client: Client) -> dict[str, Any]:
         return ClientOut.model_validate(client).model_dump(mode="json", exclude={"seats_used"})

@@ -13,10 +13,17 @@ E = TypeVar("E", bound=Element)
 Handler = Callable[[], Awaitable[None] | None]
 
 
+def prop(element: E, key: str, value: str) -> E:
+    """Sets one prop as a value. Anything built from stored data (names, labels, shortcuts) goes in
+    this way, never inside a ``.props("...")`` string, whose parser a quote in the data would break
+    out of (an ``onmouseover=``, or a ``:prop`` that NiceGUI evaluates as JavaScript)."""
+    element.props[key] = value
+    return element
+
+
 def testid(element: E, value: str) -> E:
     """A stable ``data-testid`` for browser tests."""
-    element.props(f'data-testid="{value}"')
-    return element
+    return prop(element, "data-testid", value)
 
 
 def page_heading(title: str, *, subtitle: str | None = None, action: str | None = None,
@@ -64,8 +71,8 @@ def form_dialog(title: str, *, testid_value: str = "form-dialog",
     """A modal with a title, a scrolling body column and a footer row (Cancelar / Guardar) that
     stays in view."""
     with ui.dialog().props("persistent") as dialog, \
-            ui.card().style(f"width: {width}; max-width: 96vw; max-height: 94vh").classes("q-pa-none no-wrap gap-0") \
-            .props(f'data-testid="{testid_value}"'):
+            testid(ui.card().style(f"width: {width}; max-width: 96vw; max-height: 94vh")
+                   .classes("q-pa-none no-wrap gap-0"), testid_value):
         with ui.row().classes("w-full items-center justify-between q-px-md q-py-sm no-wrap border-b border-gray-200"):
             ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
             ui.button(icon="close", on_click=dialog.close).props(f'flat round dense aria-label="{t("common.close")}"')
@@ -90,8 +97,7 @@ def active_chip(active: bool) -> ui.chip:
 @contextmanager
 def markup_table(headers: list[str], *, testid_value: str = "table") -> Iterator[Element]:
     """A plain, keyboard-friendly table; yields the ``tbody`` to add rows to with ``table_row``."""
-    with ui.element("q-markup-table").props(f'flat bordered wrap-cells data-testid="{testid_value}"') \
-            .classes("w-full"):
+    with testid(ui.element("q-markup-table").props("flat bordered wrap-cells"), testid_value).classes("w-full"):
         with ui.element("thead"), ui.element("tr"):
             for header in headers:
                 with ui.element("th").classes("text-left"):
@@ -102,7 +108,7 @@ def markup_table(headers: list[str], *, testid_value: str = "table") -> Iterator
 
 def icon_button(icon: str, label: str, handler: Handler, tid: str) -> ui.button:
     """A round icon button whose label is its tooltip and its accessible name."""
-    button = ui.button(icon=icon, on_click=handler).props(f'flat round dense aria-label="{label}"')
+    button = prop(ui.button(icon=icon, on_click=handler).props("flat round dense"), "aria-label", label)
     button.tooltip(label)
     return testid(button, tid)
 

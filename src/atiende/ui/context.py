@@ -60,6 +60,7 @@ class PageContext:
     clients: list[ClientChoice]
     client: ClientChoice | None
     query: dict[str, str] = field(default_factory=dict)
+    invitations: int = 0
 
     @property
     def client_id(self) -> int:
@@ -104,8 +105,9 @@ async def act() -> AsyncIterator[Acting]:
         yield Acting(session=session, caller=caller, clock=rt.clock)
 
 
-async def log_in(email: str, password: str) -> str | None:
-    """Opens a session for these credentials; returns an i18n key describing a failure, or None."""
+async def log_in(email: str, password: str, address: str | None = None) -> str | None:
+    """Opens a session for these credentials (``address``: the browser's, for the login limits);
+    returns an i18n key describing a failure, or None."""
     if not email.strip() or not password:
         return "login.error.missing"
     if len(email) > MAX_EMAIL or len(password) > MAX_PASSWORD:
@@ -113,7 +115,8 @@ async def log_in(email: str, password: str) -> str | None:
     rt = runtime()
     try:
         async with rt.database.session() as session:
-            user = await auth_service.authenticate(session, email, password, clock=rt.clock, settings=rt.settings)
+            user = await auth_service.authenticate(session, email, password, clock=rt.clock, settings=rt.settings,
+                                                   address=address)
             token = None if user is None else await auth_service.issue_token(
                 session, user, clock=rt.clock, settings=rt.settings)
             locale = user.locale if user else None
@@ -139,15 +142,18 @@ async def log_out() -> None:
             with suppress(InvalidToken):
                 await sign_off(session, engine(), await auth_service.caller_for_token(
                     session, str(token), clock=runtime().clock))
-            await auth_service.revoke_token(session, str(token))
+            await auth_service.revoke_token(session, str(token), bus=runtime().app.state.bus)
     storage.clear()
 
 
 async def load_context(query: dict[str, str] | None = None) -> PageContext | None:
     """The viewer of this page, or None when nobody (valid) is logged in."""
+    from atiende.auth.invitations import invitation_service
+
     try:
         async with act() as acting:
             caller = acting.caller
+            invitations = len(await invitation_service.pending(acting.session, caller.user))
             clients = sorted(
                 (ClientChoice(id=m.client_id, name=m.client.name, role=m.role,
                               plan_max_history_hours=m.client.plan_max_history_hours, plan_seats=m.client.plan_seats)
@@ -157,7 +163,7 @@ async def load_context(query: dict[str, str] | None = None) -> PageContext | Non
             context = PageContext(user_id=user.id, email=user.email, full_name=user.full_name or user.email,
                                   locale=user.locale if user.locale in LOCALES else runtime().settings.default_locale,
                                   is_superuser=user.is_superuser, clients=clients, client=None,
-                                  query=dict(query or {}))
+                                  query=dict(query or {}), invitations=invitations)
     except SessionExpired:
         user_storage().pop(TOKEN, None)
         return None

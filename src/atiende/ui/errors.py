@@ -47,14 +47,16 @@ def _validation_message(error: Any) -> str:
 
 
 def _domain_message(exc: AtiendeError) -> str:
-    """Catalog text for the exact error class (per field, then general); for a base class such as
+    """Catalog text for the error's specific code ("errors.campaign.channel_in_use"), else for the
+    exact error class (per field, then general); for a base class such as
     ``Conflict`` only a per-field text ("error.Conflict.name"), since its message varies. List
     positions in a field match ``*`` ("error.Invalid.bands.*" for "bands.3")."""
     params = {k: ", ".join(map(str, v)) if isinstance(v, list) else v for k, v in exc.extra.items()
               if isinstance(v, int | float | str | list)}
     fields = [] if exc.field is None else list(dict.fromkeys([exc.field, _wildcard(exc.field)]))
     exact = type(exc).__name__
-    keys = [f"error.{exact}.{field}" for field in fields] + [f"error.{exact}"]
+    specific = [f"errors.{exc.code}"] if "." in exc.code else []
+    keys = specific + [f"error.{exact}.{field}" for field in fields] + [f"error.{exact}"]
     keys += [f"error.{base.__name__}.{field}" for base in type(exc).__mro__[1:]
              if isinstance(base, type) and issubclass(base, AtiendeError) for field in fields]
     for key in keys:

@@ -66,6 +66,7 @@ def frame(context: PageContext, active: str | None) -> Iterator[ui.column]:
     """Header and sidebar; yields the main content column."""
     theme()
     ui.on_exception(_on_exception)
+    watch_session(context)
     drawer = ui.left_drawer(value=None, bordered=True).props("width=248 breakpoint=1023")
     with ui.header(elevated=False).classes("bg-white text-grey-10 items-center q-px-md q-py-sm gap-2 border-b border-gray-200"):
         ui.button(icon="menu", on_click=drawer.toggle).props(f'flat round aria-label="{t("header.menu")}"') \
@@ -103,6 +104,9 @@ def _user_menu(context: PageContext) -> None:
             ui.label(role).classes("text-caption text-grey-7 leading-tight")
         with ui.menu():
             ui.menu_item(context.email).props("disable")
+            if context.invitations:
+                testid(ui.menu_item(t("invitations.menu", count=context.invitations),
+                                    on_click=lambda: ui.navigate.to("/invitations")), "invitations-menu")
             ui.separator()
             for code in LOCALES:
                 async def change(code: str = code) -> None:
@@ -135,6 +139,31 @@ def _sidebar(context: PageContext, active: str | None) -> None:
                         ui.icon(entry.icon)
                     with ui.item_section():
                         ui.label(t(f"nav.{entry.key}"))
+
+
+def watch_session(context: PageContext) -> None:
+    """Ends this page within seconds of the session ending elsewhere: a logout, a new password or a
+    seat an admin deactivated, removed or changed (``auth.sessions_changed`` on the bus, from any
+    process). The page checks its token again: gone, it goes to /login; its seat changed, it reloads
+    (and shows what the seats now allow)."""
+    from atiende.auth.events import SESSIONS_CHANGED
+    from atiende.ui.context import act
+    from atiende.ui.workspace.live import LiveFeed
+
+    seat = (context.client.id, context.client.role) if context.client else None
+
+    def wants(event: object) -> bool:
+        return getattr(event, "kind", None) == SESSIONS_CHANGED and getattr(event, "user_id", None) == context.user_id
+
+    async def check(_events: list[object]) -> None:
+        async with act() as acting:  # SessionExpired: the feed sends the page to /login
+            membership = acting.caller.memberships.get(seat[0]) if seat else None
+            now = (membership.client_id, membership.role) if membership and membership.active else None
+            changed = now != seat or (seat is None and acting.caller.client_ids)
+        if changed:
+            ui.navigate.reload()
+
+    LiveFeed(wants, check)  # type: ignore[arg-type]
 
 
 async def _on_exception(exc: Exception) -> None:

@@ -30,6 +30,8 @@ SECTIONS: tuple[NavSection, ...] = (
     NavSection("work", (
         NavEntry("workspace", "/workspace", "forum", EVERYONE),
         NavEntry("supervisor", "/supervisor", "insights", MANAGERS),
+        NavEntry("reports", "/reports", "query_stats", MANAGERS),
+        NavEntry("contacts", "/contacts", "contacts", EVERYONE),
     )),
     NavSection("config", (
         NavEntry("campaigns", "/console/campaigns", "campaign", ADMIN),
@@ -46,6 +48,7 @@ SECTIONS: tuple[NavSection, ...] = (
     )),
     NavSection("admin", (
         NavEntry("admin_campaigns", "/console/admin/campaigns", "list_alt", MANAGERS),
+        NavEntry("sends", "/console/sends", "send", MANAGERS),
     )),
 )
 

@@ -23,6 +23,8 @@ async def landing() -> Response:
     context = await load_context()
     if context is None:
         return RedirectResponse("/login", status_code=303)
+    if context.client is None and context.invitations:
+        return RedirectResponse("/invitations", status_code=303)
     return RedirectResponse(home_path(context.role), status_code=303)
 
 
@@ -43,7 +45,8 @@ async def login_page(request: Request) -> None:
             error.set_visibility(False)
 
             async def submit() -> None:
-                problem = await log_in(email.value or "", password.value or "")
+                problem = await log_in(email.value or "", password.value or "",
+                                       request.client.host if request.client else None)
                 if problem:
                     error.set_text(t(problem))
                     error.set_visibility(True)

@@ -201,12 +201,42 @@ class FakeGraph:
 _MEDIA = ("image", "audio", "video", "document", "sticker")
 
 
+def _check_interactive(content: dict[str, Any]) -> str | None:
+    """Meta's limits for reply buttons and list messages (Cloud API, interactive messages)."""
+    body, action = content.get("body"), content.get("action")
+    if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not 0 < len(body["text"]) <= 1024:
+        return "interactive.body.text must be 1..1024 characters"
+    if not isinstance(action, dict):
+        return "interactive.action is required"
+    if content.get("type") == "button":
+        buttons = action.get("buttons")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+            return "interactive button needs 1..3 buttons"
+        for button in buttons:
+            reply = button.get("reply") if isinstance(button, dict) else None
+            if button.get("type") != "reply" or not isinstance(reply, dict) \
+                    or not 0 < len(str(reply.get("title", ""))) <= 20 or not 0 < len(str(reply.get("id", ""))) <= 256:
+                return "each button is {type: reply, reply: {id ≤256, title ≤20}}"
+        return None
+    if content.get("type") == "list":
+        sections = action.get("sections")
+        if not 0 < len(str(action.get("button", ""))) <= 20 or not isinstance(sections, list) \
+                or not 1 <= len(sections) <= 10:
+            return "interactive list needs action.button ≤20 and 1..10 sections"
+        rows = [row for section in sections for row in (section.get("rows") or [])]
+        if not 1 <= len(rows) <= 10 or any(not 0 < len(str(r.get("title", ""))) <= 24
+                                           or not 0 < len(str(r.get("id", ""))) <= 200 for r in rows):
+            return "a list has 1..10 rows, each with id ≤200 and title ≤24"
+        return None
+    return f"interactive type {content.get('type')!r} is not supported here"
+
+
 def check_message(body: Any) -> str | None:
     """What Meta would refuse in a message body, or None."""
     if not isinstance(body, dict):
         return "body must be a JSON object"
     allowed = {"messaging_product", "recipient_type", "to", "recipient", "type", "context", *_MEDIA, "text",
-               "template", "biz_opaque_callback_data"}
+               "template", "interactive", "biz_opaque_callback_data"}
     if extra := set(body) - allowed:
         return f"unexpected keys {sorted(extra)}"
     if body.get("messaging_product") != "whatsapp":
@@ -223,8 +253,11 @@ def check_message(body: Any) -> str | None:
         return "context must be {message_id}"
     kind = body.get("type")
     content = body.get(kind) if isinstance(kind, str) else None
-    if not isinstance(content, dict) or [k for k in (*_MEDIA, "text", "template") if k in body and k != kind]:
+    if not isinstance(content, dict) or [k for k in (*_MEDIA, "text", "template", "interactive")
+                                         if k in body and k != kind]:
         return f"type {kind!r} needs exactly its own object"
+    if kind == "interactive":
+        return _check_interactive(content)
     if kind == "text":
         text = content.get("body")
         if set(content) - {"body", "preview_url"} or not isinstance(text, str) or not text or len(text) > 4096:

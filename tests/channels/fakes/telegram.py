@@ -19,7 +19,7 @@ BOT = {"id": 7212345678, "is_bot": True, "first_name": "Atiende", "username": "a
 _PARAMS = {
     "setWebhook": {"url", "secret_token", "allowed_updates", "drop_pending_updates", "max_connections"},
     "deleteWebhook": {"drop_pending_updates"},
-    "sendMessage": {"chat_id", "text", "reply_parameters"},
+    "sendMessage": {"chat_id", "text", "reply_parameters", "reply_markup"},
     "sendPhoto": {"chat_id", "photo", "caption"},
     "sendDocument": {"chat_id", "document", "caption"},
     "sendVoice": {"chat_id", "voice", "caption"},

@@ -16,6 +16,7 @@ from tests.channels.fakes.telegram import BOT_TOKEN, FakeTelegram
 from tests.channels.fakes.setup import telegram_center
 from tests.conversations.scenario import Scenario
 from tests.factories import Factory
+from tests.media import JPEG, download, upload
 
 OGG = b"OggS\x00\x02" + b"\x01" * 300
 
@@ -173,7 +174,7 @@ async def test_a_voice_note_is_fetched_with_get_file_and_kept(
     (attachment,) = message.attachments
     assert attachment["kind"] == "voice"
     assert [c.method for c in telegram.calls] == ["getFile"]
-    served = await http.get(attachment["url"].removeprefix("http://127.0.0.1:8000"))
+    served = await download(http, scenario.supervisor.headers, message.conversation_id, attachment["url"])
     assert served.status_code == 200 and served.content == OGG
 
 
@@ -207,11 +208,12 @@ async def test_a_photo_with_text_goes_as_one_captioned_photo(
     scenario, channel_id = center
     await deliver(http, settings, channel_id, raw("telegram_text.json"))
     (conversation,) = await scenario.conversations()
-    await scenario.reply(scenario.agents[0], conversation.id, "Así se ve", attachments=[
-        {"kind": "image", "url": "https://cdn.example.com/a.jpg"}])
+    photo = await upload(http, scenario.agents[0].headers, conversation.id, "a.jpg")
+    await scenario.reply(scenario.agents[0], conversation.id, "Así se ve", attachments=[photo])
     await worker.run_due()
-    assert [(c.method, c.params) for c in telegram.calls] == [
-        ("sendPhoto", {"chat_id": "5123456789", "photo": "https://cdn.example.com/a.jpg", "caption": "Así se ve"})]
+    (call,) = telegram.calls
+    assert (call.method, call.params) == ("sendPhoto", {"chat_id": "5123456789", "caption": "Así se ve", "photo": "<upload>"})
+    assert call.file is not None and call.file[1] == JPEG
 
 
 @pytest.mark.parametrize(("status", "description", "final", "calls"), [

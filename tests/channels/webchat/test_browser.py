@@ -6,6 +6,7 @@ Playwright, whose ``expect`` waits for the page, so nothing here sleeps.
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import time
 from typing import Any
@@ -53,7 +54,8 @@ async def _open_all_week(url: str, client_id: int) -> tuple[int, int]:
 def server(db_base: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, dict[str, Any]]]:
     workdir = tmp_path_factory.mktemp("widget-server")
     with live_server(workdir, db_base, extra_env={"ATIENDE_UI_ENABLED": "false",
-                                                  "ATIENDE_MEDIA_DIR": str(workdir / "media")}) as live:
+                                                  "ATIENDE_MEDIA_DIR": str(workdir / "media")},
+                     demo=True) as live:
         campaign_id, membership_id = asyncio.run(_open_all_week(live.database_url, live.demo.client_id))
         supervisor = live.headers("supervisor@demo.atiende.app")
         agent = live.headers(AGENT)
@@ -151,7 +153,7 @@ async def test_without_websockets_the_widget_long_polls_and_fits_a_phone(
     box = await panel.bounding_box()
     assert box is not None and box["width"] == 375  # full screen at phone width
     await panel.get_by_label("Nombre").fill("Bruno Díaz")
-    await panel.get_by_label("Teléfono (+57…)").fill("+57 301 555 0000")
+    await panel.get_by_label("Teléfono").fill("301 555 0000")  # read in Colombia, the demo's region
     await panel.get_by_role("button", name="Iniciar chat").click()
     await panel.get_by_label("Mensaje").fill("¿Tienen envío a Cali?")
     await panel.get_by_role("button", name="Enviar").click()
@@ -176,3 +178,104 @@ async def test_the_widget_speaks_english_when_the_site_asks(
     await expect(panel.get_by_role("button", name="Start chat")).to_be_visible()
     await expect(panel.get_by_role("button", name="Close chat")).to_be_visible()
     await page.context.close()
+
+
+async def test_the_access_log_never_shows_a_websocket_token(server: tuple[LiveServer, dict[str, Any]]) -> None:
+    live, people = server
+    page_html = httpx.get(f"{live.base_url}/demo/site").text
+    channel = int(page_html.split('data-channel="')[1].split('"')[0])  # the demo site's widget
+    origin = {"Origin": live.base_url}
+    session = httpx.post(f"{live.base_url}/api/v1/widget/{channel}/session", json={}, headers=origin)
+    assert session.status_code in (200, 201), session.text
+    visitor = session.json()["visitor_token"]
+    agent = people["agent"]["Authorization"].removeprefix("Bearer ")
+    ws = live.base_url.replace("http", "ws")
+    async with websockets.connect(f"{ws}/api/v1/widget/{channel}/ws?token={visitor}&after=0", origin=live.base_url):
+        pass
+    async with websockets.connect(f"{ws}/api/v1/ws?token={agent}") as socket:
+        assert json.loads(await socket.recv())["kind"] == "ready"
+    async with asyncio.timeout(10):
+        while f'"WebSocket /api/v1/ws?token=[redacted]"' not in live.log_path.read_text():
+            await asyncio.sleep(0.1)
+    log = live.log_path.read_text()
+    assert visitor not in log and agent not in log
+    assert f"/api/v1/widget/{channel}/ws?token=[redacted]&after=0" in log
+
+
+async def test_the_widgets_icons_are_drawn_not_emoji(
+        browser: Browser, server: tuple[LiveServer, dict[str, Any]]) -> None:
+    """Without an emoji font an emoji is an empty box: the bubble and the attach button are SVG."""
+    live, _ = server
+    source = httpx.get(f"{live.base_url}/widget.js").text
+    assert not any(ord(ch) > 0x1F000 for ch in source)
+    page = await new_page(browser, live)
+    await page.goto("/demo/site")
+    bubble = page.get_by_role("button", name="Abrir el chat")
+    await expect(bubble.locator("svg path")).to_have_count(1)
+    assert (await bubble.inner_text()).strip() == ""
+    attach = page.locator("#atiende-chat").locator("button.attach")
+    await expect(attach.locator("svg path")).to_have_count(1)
+    assert (await attach.text_content() or "").strip() == ""
+    await page.context.close()
+
+
+async def test_a_visitor_waiting_in_the_queue_is_told_their_place(
+        browser: Browser, server: tuple[LiveServer, dict[str, Any]]) -> None:
+    live, people = server
+
+    def presence(value: str) -> None:
+        answer = httpx.put(f"{live.base_url}/api/v1/agents/me/status", headers=people["agent"],
+                           json={"presence": value})
+        assert answer.status_code == 200, answer.text
+
+    presence("away")  # nobody can take the chat: it waits in the queue
+    try:
+        page = await new_page(browser, live)
+        await page.goto("/demo/site")
+        await page.get_by_role("button", name="Abrir el chat").click()
+        panel = page.get_by_role("dialog", name="Chatea con nosotros")
+        await panel.get_by_label("Nombre").fill("Carolina Vélez")
+        await panel.get_by_label("Correo electrónico").fill("carolina@example.com")
+        await panel.get_by_role("button", name="Iniciar chat").click()
+        await panel.get_by_label("Mensaje").fill("quiero hablar con un asesor")
+        await panel.get_by_label("Mensaje").press("Enter")
+        notice = panel.locator(".note.queue")
+        await expect(notice).to_have_text(re.compile(r"Estás en el puesto \d+ de la cola\. "
+                                                     r"Un asesor te atenderá en breve\."))
+        presence("online")
+        await expect(notice).to_be_hidden()
+        await page.context.close()
+    finally:
+        presence("online")
+
+
+async def test_the_widget_reads_a_local_number_and_words_its_errors_in_its_language(
+        browser: Browser, server: tuple[LiveServer, dict[str, Any]]) -> None:
+    live, _ = server
+    page = await new_page(browser, live, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    await page.goto("/demo/site")
+    await page.get_by_role("button", name="Abrir el chat").click()
+    panel = page.get_by_role("dialog", name="Chatea con nosotros")
+    await panel.get_by_label("Nombre").fill("Diana Ruiz")
+    phone = panel.get_by_label("Teléfono")
+    await phone.fill("12345")
+    await panel.get_by_role("button", name="Iniciar chat").click()
+    alert = panel.locator(".alert")
+    await expect(alert).to_contain_text("No reconocemos ese teléfono")  # Spanish, not pydantic's English
+    await expect(phone).to_have_attribute("aria-invalid", "true")
+    await page.screenshot(path="docs/firstday-widget-phone-390.png")
+    await phone.fill("300 765 4321")  # Demo S.A. is in Colombia: no +57 needed
+    await panel.get_by_role("button", name="Iniciar chat").click()
+    await expect(panel.get_by_label("Mensaje")).to_be_visible()
+    await expect(alert).to_have_text("")  # the error went with the correct answer
+    await page.context.close()
+
+    english = await new_page(browser, live, locale="en-US")
+    await english.goto("/demo/site?lang=en")
+    await english.get_by_role("button", name="Open chat").click()
+    dialog = english.get_by_role("dialog", name="Chat with us")
+    await dialog.get_by_label("Name").fill("Dan")
+    await dialog.get_by_label("Phone").fill("12345")
+    await dialog.get_by_role("button", name="Start chat").click()
+    await expect(dialog.locator(".alert")).to_contain_text("We could not read that phone number")
+    await english.context.close()

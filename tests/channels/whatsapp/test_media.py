@@ -12,6 +12,7 @@ from tests.channels.fakes.setup import whatsapp_center
 from tests.channels.whatsapp.test_webhook import deliver, stored
 from tests.conversations.scenario import Scenario
 from tests.factories import Factory
+from tests.media import download
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
 OGG = b"OggS\x00\x02" + b"\x01" * 500
@@ -33,13 +34,13 @@ async def test_a_photo_is_downloaded_and_shown_in_the_conversation(
     (attachment,) = message.attachments
     assert attachment["kind"] == "image" and attachment["mime_type"] == "image/jpeg"
     assert message.text == "This is a caption"
-    before = await http.get(attachment["url"].removeprefix("http://127.0.0.1:8000"))
+    before = await download(http, scenario.supervisor.headers, message.conversation_id, attachment["url"])
     assert before.status_code == 404  # not downloaded yet: the answer to Meta did not wait for it
     await worker.run_due()
     paths = [r.path for r in graph.requests]
     assert paths == [f"/{API_VERSION}/2754859441498128", "/whatsapp_business/attachments/"]
     assert all(r.headers["authorization"] == f"Bearer {ACCESS_TOKEN}" for r in graph.requests)
-    served = await http.get(attachment["url"].removeprefix("http://127.0.0.1:8000"))
+    served = await download(http, scenario.supervisor.headers, message.conversation_id, attachment["url"])
     assert served.status_code == 200 and served.content == JPEG
     assert served.headers["content-type"] == "image/jpeg"
     assert served.headers["x-content-type-options"] == "nosniff"
@@ -56,7 +57,7 @@ async def test_a_voice_note_is_kept_as_a_voice_note(
     (message,) = await stored(scenario)
     (attachment,) = message.attachments
     assert attachment["kind"] == AttachmentKind.voice and attachment["url"].endswith(".ogg")
-    assert (await http.get(attachment["url"].removeprefix("http://127.0.0.1:8000"))).content == OGG
+    assert (await download(http, scenario.supervisor.headers, message.conversation_id, attachment["url"])).content == OGG
 
 
 async def test_receiving_the_same_media_twice_downloads_it_once(
@@ -124,8 +125,8 @@ async def test_meta_being_down_retries_the_download_later(
     assert len(message.attachments) == 1  # still expected
     scenario.factory.clock.advance(minutes=5)
     await worker.run_due()
-    url = message.attachments[0]["url"].removeprefix("http://127.0.0.1:8000")
-    assert (await http.get(url)).content == JPEG
+    url = message.attachments[0]["url"]
+    assert (await download(http, scenario.supervisor.headers, message.conversation_id, url)).content == JPEG
 
 
 async def test_locations_need_no_download(http: httpx.AsyncClient, center: tuple[Scenario, int], graph: FakeGraph,

@@ -18,6 +18,7 @@ from tests.channels.fakes.setup import whatsapp_center
 from tests.channels.whatsapp.test_webhook import deliver
 from tests.conversations.scenario import Scenario
 from tests.factories import Factory
+from tests.media import JPEG, upload
 
 _ids = itertools.count(1)
 
@@ -197,12 +198,12 @@ async def test_an_image_link_carries_the_text_as_caption(
         http: httpx.AsyncClient, center: tuple[Scenario, int], graph: FakeGraph, worker: Worker) -> None:
     scenario, channel_id = center
     conversation_id = await conversation_of(scenario, channel_id, http)
-    await scenario.reply(scenario.agents[0], conversation_id, "Este es el modelo", attachments=[
-        {"kind": "image", "url": "https://cdn.example.com/modelo.jpg", "mime_type": "image/jpeg"}])
+    photo = await upload(http, scenario.agents[0].headers, conversation_id, "modelo.jpg")
+    await scenario.reply(scenario.agents[0], conversation_id, "Este es el modelo", attachments=[photo])
     await worker.run_due()
     (body,) = graph.sent()
-    assert body["type"] == "image"
-    assert body["image"] == {"link": "https://cdn.example.com/modelo.jpg", "caption": "Este es el modelo"}
+    assert body["type"] == "image" and body["image"]["caption"] == "Este es el modelo"
+    assert graph.media[body["image"]["id"]].data == JPEG
 
 
 async def test_a_reply_to_one_of_our_messages_shows_what_it_quotes(

@@ -11,6 +11,7 @@ the engine; 400/401/403 fail the message with Telegram's description.
 
 from typing import Any
 
+from atiende.channels.choices import lead_text, telegram_keyboard
 from atiende.channels.media import TYPE_OF_EXTENSION, MediaStore
 from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import PermanentSendError, RetryableSendError, SendError, register_adapter
@@ -44,8 +45,14 @@ class TelegramAdapter:
         if not chat_id:
             raise PermanentSendError("The contact has no Telegram chat on this channel")
         try:
-            last = await send_content(client_for(ctx, channel), MediaStore(ctx.settings), chat_id, message.text,
-                                      list(message.attachments or []))
+            keyboard = None if message.attachments else telegram_keyboard(message.choices or [])
+            if keyboard is not None:
+                bot = client_for(ctx, channel)
+                last = (await bot.send_message(chat_id, lead_text(message.text, message.choices or []),
+                                               reply_markup=keyboard))[-1]
+            else:
+                last = await send_content(client_for(ctx, channel), MediaStore(ctx.settings), chat_id,
+                                          message.text, list(message.attachments or []))
         except TelegramError as exc:
             raise as_send_error(exc) from exc
         return f"{chat_id}:{last}"

@@ -19,10 +19,12 @@ from atiende.auth.models import Role
 from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.telegram.client import TelegramError
 from atiende.channels.telegram.connect import register_webhook
-from atiende.channels.telegram.inbound import SECRET_HEADER, receive_update
-from atiende.conversations.deps import EngineDep
-from atiende.deps import CurrentCaller, DbSession
+from atiende.channels import webhook_guard
+from atiende.channels.telegram.inbound import SECRET_HEADER, BadSecret, receive_update
+from atiende.channels.telegram.update_schema import UpdateIn, UpdateOut
+from atiende.deps import AdminsWrite, CurrentCaller, DbSession, EngineDep
 from atiende.errors import AtiendeError, NotFound
+from atiende.kit.openapi import raw_body_doc
 from atiende.kit.schemas import MAX_ID, OutSchema
 
 webhooks = APIRouter(prefix="/webhooks/telegram", tags=["webhooks"])
@@ -30,14 +32,19 @@ router = APIRouter(tags=["telegram"])
 ChannelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-@webhooks.post("/{channel_id}", summary="Telegram's updates for this bot (X-Telegram-Bot-Api-Secret-Token)")
+@webhooks.post("/{channel_id}", response_model=UpdateOut, openapi_extra=raw_body_doc(UpdateIn),
+               summary="Telegram's updates for this bot (X-Telegram-Bot-Api-Secret-Token)")
 async def receive(channel_id: ChannelId, request: Request, engine: EngineDep,
                   secret: Annotated[str | None, Header(alias=SECRET_HEADER, max_length=256)] = None) -> JSONResponse:
-    result = await receive_update(engine, channel_id, await request.body(), secret)
-    return JSONResponse(result.summary(), background=BackgroundTask(result.run_after_commit))
+    webhook_guard.screen(request, secret, BadSecret, pattern=None)  # before the body is read
+    with webhook_guard.counting_refusals(request, BadSecret):
+        result = await receive_update(engine, channel_id, await request.body(), secret)
+    after = BackgroundTask(request.app.state.inbound_router.after_accept) if result.pending else None
+    return JSONResponse(result.summary(), background=after)
 
 
 class ProviderError(AtiendeError):
+    code = "telegram.provider_error"
     status_code = 502
 
 
@@ -45,7 +52,7 @@ class ConnectOut(OutSchema):
     webhook_url: str = Field(description="Where Telegram now delivers this bot's messages")
 
 
-@router.post("/api/v1/channels/{channel_id}/telegram/connect", response_model=ConnectOut,
+@router.post("/api/v1/channels/{channel_id}/telegram/connect", response_model=ConnectOut, dependencies=[AdminsWrite],
              summary="Point the bot's webhook at Atiende (setWebhook with a secret token); admins")
 async def connect(channel_id: ChannelId, session: DbSession, caller: CurrentCaller, engine: EngineDep) -> Any:
     channel = await session.scalar(select(Channel).where(

@@ -83,12 +83,17 @@ class TelegramClient:
     async def delete_webhook(self) -> None:
         await self.call("deleteWebhook", {"drop_pending_updates": False})
 
-    async def send_message(self, chat_id: str, text: str, *, reply_to: int | None = None) -> list[int]:
+    async def send_message(self, chat_id: str, text: str, *, reply_to: int | None = None,
+                           reply_markup: dict[str, Any] | None = None) -> list[int]:
+        """``reply_markup`` (a keyboard) goes with the last part, under the text it belongs to."""
         ids = []
-        for index, part in enumerate(split_text(text)):
+        parts = split_text(text)
+        for index, part in enumerate(parts):
             params: dict[str, Any] = {"chat_id": chat_id, "text": part}
             if reply_to is not None and index == 0:
                 params["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
+            if reply_markup is not None and index == len(parts) - 1:
+                params["reply_markup"] = reply_markup
             ids.append(_message_id(await self.call("sendMessage", params)))
         return ids
 

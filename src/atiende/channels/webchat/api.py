@@ -22,25 +22,27 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, WebSocket, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from pydantic import EmailStr, Field, StringConstraints, field_validator
-from pydantic.functional_validators import AfterValidator
+from pydantic.functional_validators import AfterValidator, BeforeValidator
 from sqlalchemy import select
-from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from atiende.bus import BusEvent, EventBus
+from atiende.channels.choices import lead_text
+from atiende.channels.media import MediaStore
 from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.webchat.service import Prechat, VisitorView, WidgetConfig, webchat_service
 from atiende.channels.webchat.tokens import visitor_of
-from atiende.conversations.deps import EngineDep
-from atiende.conversations.fields import normalise_phone
+from atiende.deps import EngineDep
 from atiende.conversations.models import Direction, Message
 from atiende.errors import AtiendeError, Invalid, NotFound
 from atiende.jobs import JobContext
-from atiende.kit.schemas import MAX_ID, InSchema, LongText, Name, OutSchema, storable
+from atiende.kit.inbound_json import clean
+from atiende.web import ErrorOut
+from atiende.kit.schemas import MAX_ID, InSchema, Name, OutSchema, storable
 
 POLICY_VIOLATION = 4401
 CORS_HEADERS = {"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -65,8 +67,9 @@ def own_origin(url: Any) -> str:
 
 
 class WidgetRoute(APIRoute):
-    """Adds CORS headers for the calling origin to every answer, errors included (the origin
-    itself is checked by the ``WidgetChannel`` dependency)."""
+    """Adds CORS headers to answers for an origin the channel allows (errors included, so the
+    widget can read a 429 or a 422); a 403 for the origin, an unknown channel or ``Origin: null``
+    gets none, so another site's script cannot read even the refusal."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -76,9 +79,10 @@ class WidgetRoute(APIRoute):
                 response = await handler(request)
             except (AtiendeError, RequestValidationError, StarletteHTTPException) as exc:
                 response = await _render_error(request, exc)
+            response.headers["Vary"] = "Origin"
             origin = request.headers.get("origin")
-            if origin:
-                response.headers.update({**CORS_HEADERS, "Access-Control-Allow-Origin": origin, "Vary": "Origin"})
+            if origin and origin in getattr(request.state, "widget_origins", ()):
+                response.headers.update({**CORS_HEADERS, "Access-Control-Allow-Origin": origin})
             return response
 
         return route
@@ -100,7 +104,9 @@ ChannelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 async def widget_channel(channel_id: ChannelId, request: Request, engine: EngineDep) -> Channel:
     async with engine.database.session() as session:
         channel = await webchat_service.channel(session, channel_id)
-    webchat_service.check_origin(channel, request_origin(request.headers), own_origin(request.url))
+    origin = request_origin(request.headers)
+    webchat_service.check_origin(channel, origin, own_origin(request.url))
+    request.state.widget_origins = (origin,)  # checked: WidgetRoute may answer it with CORS headers
     return channel
 
 
@@ -133,6 +139,8 @@ class WidgetMessageOut(OutSchema):
     sender: str = Field(description="visitor, agent, bot or system")
     text: str
     attachments: list[dict[str, Any]]
+    choices: list[str] = Field(default_factory=list,
+                               description="Options the visitor may tap (a bot's menu); `text` then omits their numbered lines")
     at: datetime
     read: bool = Field(description="Our messages: the visitor has seen it")
 
@@ -141,6 +149,8 @@ class MessagesOut(OutSchema):
     messages: list[WidgetMessageOut]
     status: str | None = Field(description="The latest conversation's status (queued, assigned, survey, closed)")
     survey_kind: str | None = Field(description="While a survey question waits: rating, yes_no or text")
+    queue_position: int | None = Field(None, description="While the visitor waits in the queue: their place "
+                                       "(1 = next), or 0 when the channel tells no number; null otherwise")
 
 
 class SessionOut(MessagesOut):
@@ -150,6 +160,10 @@ class SessionOut(MessagesOut):
 
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(storable)]
 Token = Annotated[str, StringConstraints(max_length=200)]
+# What the visitor types is cleaned like every channel's inbound text (``kit.inbound_json.clean``),
+# not refused: a lone surrogate from a browser's string costs one character, not the message.
+VisitorText = Annotated[str, BeforeValidator(lambda v: clean(v) if isinstance(v, str) else v),
+                        StringConstraints(max_length=4096)]
 ClientMessageId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 
 
@@ -157,20 +171,13 @@ class SessionIn(InSchema):
     visitor_token: Token | None = Field(None, description="The token kept from an earlier session, to resume it")
     name: Name | None = None
     email: EmailStr | None = None
-    phone: Phone | None = None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        normalise_phone(value)  # raises ValueError with the reason
-        return value
+    phone: Phone | None = Field(None, description="International (+57 300 123 4567), or national in the "
+                                "client's phone region (300 123 4567 for a client in Colombia)")
 
 
 class SendIn(InSchema):
     client_message_id: ClientMessageId = Field(description="Chosen by the widget; a retry with it is stored once")
-    text: LongText = ""
+    text: VisitorText = ""
     attachments: list[str] = Field(default_factory=list, max_length=5,
                                    description="URLs returned by the attachments endpoint")
 
@@ -191,15 +198,21 @@ class ReadIn(InSchema):
     up_to: Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-def message_out(message: Message) -> WidgetMessageOut:
+def message_out(message: Message, engine: JobContext) -> WidgetMessageOut:
     sender = "visitor" if message.direction == Direction.inbound else str(message.sender)
-    return WidgetMessageOut(id=message.id, sender=sender, text=message.text, attachments=list(message.attachments or []),
+    store, now = MediaStore(engine.settings), engine.clock.now()  # the visitor may fetch their chat's files
+    attachments = [{**a, "url": store.grant(str(a.get("url", "")), message.conversation_id, now)}
+                   for a in message.attachments or []]
+    choices = list(message.choices or [])
+    text = lead_text(message.text, choices) if choices else message.text
+    return WidgetMessageOut(id=message.id, sender=sender, text=text, attachments=attachments, choices=choices,
                             at=message.created_at, read=message.read_at is not None)
 
 
-def messages_out(view: VisitorView) -> dict[str, Any]:
-    return {"messages": [message_out(m) for m in view.messages],
-            "status": str(view.status) if view.status else None, "survey_kind": view.survey_kind}
+def messages_out(view: VisitorView, engine: JobContext) -> dict[str, Any]:
+    return {"messages": [message_out(m, engine) for m in view.messages],
+            "status": str(view.status) if view.status else None, "survey_kind": view.survey_kind,
+            "queue_position": view.queue_position}
 
 
 def config_out(config: WidgetConfig) -> ConfigOut:
@@ -213,26 +226,28 @@ def config_out(config: WidgetConfig) -> ConfigOut:
 async def start_session(channel: WidgetChannel, body: SessionIn, request: Request, engine: EngineDep) -> Any:
     # A token this server did not issue (or one of another channel) starts a new visitor.
     known = visitor_of(engine.settings.secret_key, channel.id, body.visitor_token) if body.visitor_token else None
-    prechat = Prechat(name=body.name, email=str(body.email) if body.email else None, phone=body.phone)
+    phone = await webchat_service.read_phone(engine, channel, body.phone) if body.phone else None
+    prechat = Prechat(name=body.name, email=str(body.email) if body.email else None, phone=phone)
     address = request.client.host if request.client else "?"
     visitor = await webchat_service.start(engine, channel, known, prechat, address)
     async with engine.database.session() as session:
         config = await webchat_service.config(session, channel, engine.clock.now())
         view = await webchat_service.view(session, channel, visitor, 0)
     out = SessionOut(visitor_token=webchat_service.token(engine.settings, channel, visitor),
-                     config=config_out(config), **messages_out(view))
+                     config=config_out(config), **messages_out(view, engine))
     return out
 
 
 @router.post("/{channel_id}/messages", response_model=SentOut, status_code=status.HTTP_201_CREATED,
+             responses={503: {"model": ErrorOut, "description": "Stored, still waiting to be routed: send it again"}},
              summary="The visitor writes (stored once per client_message_id)")
-async def send(channel: WidgetChannel, visitor: VisitorId, body: SendIn, engine: EngineDep) -> Any:
+async def send(channel: WidgetChannel, visitor: VisitorId, body: SendIn, request: Request, engine: EngineDep) -> Any:
     if not body.text.strip() and not body.attachments:
         raise Invalid("Write a message or attach a file", field="text")
-    received, ingested = await webchat_service.send(engine, channel, visitor, client_message_id=body.client_message_id,
-                                                    text=body.text, attachment_urls=body.attachments)
-    out = SentOut(message=message_out(received.message), duplicate=received.duplicate)
-    return JSONResponse(out.model_dump(mode="json"), status_code=201, background=BackgroundTask(ingested.after_commit))
+    message, duplicate = await webchat_service.send(engine, request.app.state.inbound_router, channel, visitor,
+                                                    client_message_id=body.client_message_id, text=body.text,
+                                                    attachment_urls=body.attachments)
+    return SentOut(message=message_out(message, engine), duplicate=duplicate)
 
 
 @router.post("/{channel_id}/attachments", status_code=status.HTTP_201_CREATED,
@@ -257,14 +272,14 @@ async def list_messages(channel: WidgetChannel, visitor: VisitorId, engine: Engi
             view = await webchat_service.view(session, channel, visitor, after)
             ids = await webchat_service.conversation_ids(session, channel, visitor)
         if view.messages or not wait:
-            return messages_out(view)
+            return messages_out(view, engine)
         watcher = _Watcher(engine, channel, visitor, ids)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait):
                 while not await watcher.concerns(await subscription.get()):
                     pass
     async with engine.database.session() as session:
-        return messages_out(await webchat_service.view(session, channel, visitor, after))
+        return messages_out(await webchat_service.view(session, channel, visitor, after), engine)
 
 
 @router.post("/{channel_id}/read", summary="The visitor saw our messages up to up_to (they become read)")
@@ -273,7 +288,8 @@ async def read(channel: WidgetChannel, visitor: VisitorId, body: ReadIn, engine:
 
 
 @router.options("/{channel_id}/{rest:path}", include_in_schema=False)
-async def preflight(channel_id: ChannelId, rest: str) -> Response:
+async def preflight(channel: WidgetChannel, rest: str) -> Response:
+    """The browser's CORS preflight: 204 with CORS headers for an allowed origin, 403 without."""
     return Response(status_code=204)
 
 
@@ -337,7 +353,7 @@ async def _push(websocket: WebSocket, engine: JobContext, channel: Channel, visi
         view = await webchat_service.view(session, channel, visitor, after)
     if after == 0 and not view.messages:
         return after
-    payload = MessagesOut(**messages_out(view)).model_dump(mode="json")
+    payload = MessagesOut(**messages_out(view, engine)).model_dump(mode="json")
     await websocket.send_text(json.dumps({"kind": "messages", **payload}))
     return max([after, *(m.id for m in view.messages)])
 
@@ -350,7 +366,7 @@ async def _until_closed(websocket: WebSocket) -> None:
                 return
 
 
-# --- the script and the demo site --------------------------------------------------------------
+# --- the script --------------------------------------------------------------
 
 def widget_source() -> str:
     return resources.files("atiende.channels.webchat").joinpath("static/widget.js").read_text(encoding="utf-8")
@@ -360,19 +376,3 @@ def widget_source() -> str:
 async def widget_js() -> Response:
     return Response(widget_source(), media_type="application/javascript; charset=utf-8",
                     headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
-
-
-@pages.get("/demo/site", response_class=HTMLResponse, include_in_schema=False)
-async def demo_site(engine: EngineDep, channel: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-                    lang: Annotated[Literal["es", "en"], Query()] = "es") -> HTMLResponse:
-    """A customer's web page with the chat embedded: the first active web chat channel (or
-    ?channel=), in Spanish or (?lang=en) English."""
-    async with engine.database.session() as session:
-        stmt = select(Channel.id).where(Channel.kind == ChannelKind.webchat, Channel.active).order_by(Channel.id)
-        if channel is not None:
-            stmt = stmt.where(Channel.id == channel)
-        channel_id = await session.scalar(stmt.limit(1))
-    if channel_id is None:
-        raise NotFound("No active web chat channel to show", field="channel")
-    html = resources.files("atiende.channels.webchat").joinpath("static/demo.html").read_text(encoding="utf-8")
-    return HTMLResponse(html.replace("{{CHANNEL_ID}}", str(channel_id)).replace("{{LANG}}", lang))

@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.campaigns.models import Campaign
-from atiende.catalog.models import Schedule
-from atiende.catalog.schedule_rules import is_open
+from atiende.catalog.schedule_snapshots import open_now as schedule_open_now
 from atiende.channels.media import TYPE_OF_EXTENSION, MediaRejected, MediaStore, check_content, kind_of
 from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import Attachment, InboundContact, InboundMessage, StatusUpdate
@@ -27,26 +26,41 @@ from atiende.conversations import survey
 from atiende.conversations.models import (
     ContactIdentity, Conversation, ConversationStatus, DeliveryStatus, Direction, Message,
 )
+from atiende.conversations.fields import normalise_phone
 from atiende.conversations.outbound import apply_status
-from atiende.conversations.routing import (Ingested, Received, active_campaign, active_channel,
-                                           find_or_create_contact, ingest)
+from atiende.conversations.intake import InboundRouter, Incoming, accept
+from atiende.conversations.routing import active_campaign, active_channel, find_or_create_contact
 from atiende.conversations.service import check_attachments
 from atiende.errors import Conflict, Forbidden, Invalid, TooManyRequests, Unauthorized
 from atiende.jobs import JobContext
 from atiende.settings import Settings
+from atiende.tenancy.models import Client
 
 PAGE = 100
 
 
 class OriginNotAllowed(Forbidden):
+    code = "webchat.origin_not_allowed"
+
     def __init__(self) -> None:
         super().__init__("This site may not use this chat: add its origin to the channel's allowed origins",
                          field="Origin")
 
 
 class BadVisitorToken(Unauthorized):
+    code = "webchat.bad_visitor_token"
+
     def __init__(self) -> None:
         super().__init__("Missing or invalid visitor token", field="Authorization")
+
+
+class InvalidPhone(Invalid):
+    code = "phone.invalid"
+
+    def __init__(self, region: str | None) -> None:
+        example = "+57 300 123 4567" if region is None else "300 123 4567"
+        super().__init__(f"Not a phone number we can read; write it like {example}", field="phone",
+                         extra={"region": region})
 
 
 @dataclass
@@ -75,6 +89,14 @@ class VisitorView:
     messages: list[Message]
     status: ConversationStatus | None
     survey_kind: str | None
+    queue_position: int | None = None  # while queued: 1 = next; 0 = the channel tells no number
+
+
+def queue_notice(channel: Channel) -> tuple[bool, bool]:
+    """(tell a queued visitor they wait, with their place): both on unless the channel turns them off."""
+    settings = channel.settings or {}
+    notice = settings.get("queue_notice", True) is not False
+    return notice, notice and settings.get("queue_position", True) is not False
 
 
 class _Limits:
@@ -149,8 +171,7 @@ class WebchatService:
         open_now = True
         out_of_hours = None
         if campaign is not None:
-            schedule = await session.get(Schedule, campaign.schedule_id)
-            open_now = schedule is None or is_open(schedule, now)
+            open_now = await schedule_open_now(session, campaign.schedule_id, now)
             if campaign.out_of_hours_message.strip():
                 out_of_hours = campaign.out_of_hours_message
         permissions = campaign.permissions if campaign is not None else None
@@ -159,6 +180,15 @@ class WebchatService:
                             attachments=bool(permissions and permissions.external_resources),
                             voice_notes=bool(permissions and permissions.voice_notes),
                             open_now=open_now, out_of_hours_message=out_of_hours)
+
+    async def read_phone(self, ctx: JobContext, channel: Channel, phone: str) -> str:
+        """The pre-chat phone in E.164, read in the client's phone region when it has no "+country"."""
+        async with ctx.database.session() as session:
+            region = await session.scalar(select(Client.phone_region).where(Client.id == channel.client_id))
+        try:
+            return normalise_phone(phone, region)
+        except ValueError as exc:
+            raise InvalidPhone(region) from exc
 
     async def start(self, ctx: JobContext, channel: Channel, visitor_id: str | None, prechat: Prechat | None,
                     address: str) -> str:
@@ -170,23 +200,34 @@ class WebchatService:
             visitor_id = new_visitor_id()
         if prechat is None or not (prechat.name or prechat.phone):
             return visitor_id
-        who = InboundContact(external_id=visitor_id, name=prechat.name, phone=prechat.phone)
+        from atiende.contacts.service import fill_blanks
+
+        who = InboundContact(external_id=visitor_id, name=prechat.name, phone=prechat.phone)  # E.164: read_phone
         async with ctx.database.session() as session:
-            await find_or_create_contact(session, channel, who, ctx.clock.now())
+            contact = await find_or_create_contact(session, channel, who, ctx.clock.now())
+            fill_blanks(contact, email=prechat.email)  # the pre-chat email fills the contact
         return visitor_id
 
-    async def send(self, ctx: JobContext, channel: Channel, visitor_id: str, *, client_message_id: str, text: str,
-                   attachment_urls: list[str]) -> tuple[Received, Ingested]:
+    async def send(self, ctx: JobContext, router: InboundRouter, channel: Channel, visitor_id: str, *,
+                   client_message_id: str, text: str, attachment_urls: list[str]) -> tuple[Message, bool]:
+        """Store the visitor's message through the intake like every channel's, route it at once
+        (the visitor sees it in the answer): the message, and whether it was stored before."""
         limits.send(ctx.settings, f"{channel.id}:{visitor_id}")
+        store = MediaStore(ctx.settings)
+
+        async def check(session: AsyncSession, channel: Channel) -> list[Incoming]:
+            attachments = [self._stored_attachment(store, url) for url in attachment_urls]
+            check_attachments(await active_campaign(session, channel), attachments)
+            return [Incoming(InboundMessage(external_id=f"{visitor_id}:{client_message_id}",
+                                            contact=InboundContact(external_id=visitor_id), text=text,
+                                            attachments=tuple(attachments)))]
+
+        [delivery] = await accept(ctx, channel.id, ChannelKind.webchat, check)
+        message_id, _ = await router.routed(delivery)
         async with ctx.database.session() as session:
-            campaign = await active_campaign(session, channel)
-        attachments = [self._stored_attachment(MediaStore(ctx.settings), url) for url in attachment_urls]
-        check_attachments(campaign, attachments)
-        inbound = InboundMessage(external_id=f"{visitor_id}:{client_message_id}",
-                                 contact=InboundContact(external_id=visitor_id), text=text,
-                                 attachments=tuple(attachments))
-        ingested = await ingest(ctx, channel.id, ChannelKind.webchat, lambda _channel: [inbound])
-        return ingested.received[0], ingested
+            message = await session.get(Message, message_id)
+        assert message is not None
+        return message, delivery.duplicate
 
     def _stored_attachment(self, store: MediaStore, url: str) -> Attachment:
         path = store.local_path(url)
@@ -237,7 +278,21 @@ class WebchatService:
             messages = list(reversed((await session.scalars(stmt.order_by(Message.id.desc()).limit(PAGE))).all()))
         latest = await session.get(Conversation, max(ids))
         assert latest is not None
-        return VisitorView(messages, latest.status, await self._survey_kind(session, latest))
+        return VisitorView(messages, latest.status, await self._survey_kind(session, latest),
+                           await self._queue_position(session, channel, latest))
+
+    async def _queue_position(self, session: AsyncSession, channel: Channel, conversation: Conversation) -> int | None:
+        """The visitor's place in their campaign's queue, in the order agents take it (queued_at, id)."""
+        notice, position = queue_notice(channel)
+        if conversation.status != ConversationStatus.queued or not notice:
+            return None
+        if not position or conversation.queued_at is None:
+            return 0
+        ahead = await session.scalar(select(func.count()).select_from(Conversation).where(
+            Conversation.campaign_id == conversation.campaign_id, Conversation.status == ConversationStatus.queued,
+            or_(Conversation.queued_at < conversation.queued_at,
+                and_(Conversation.queued_at == conversation.queued_at, Conversation.id < conversation.id))))
+        return int(ahead or 0) + 1
 
     async def _survey_kind(self, session: AsyncSession, conversation: Conversation) -> str | None:
         if conversation.status != ConversationStatus.survey or conversation.survey_position is None:

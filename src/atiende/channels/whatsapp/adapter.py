@@ -29,6 +29,7 @@ from atiende.channels.whatsapp.ratelimit import RateLimiter
 from atiende.channels.whatsapp.window import window_is_open
 from atiende.conversations.models import Contact, Conversation, Direction, Message
 from atiende.db import UTCDateTime
+from atiende.channels.choices import whatsapp_interactive
 from atiende.jobs import JobContext
 from atiende.settings import Settings
 
@@ -88,6 +89,9 @@ class WhatsAppAdapter:
             if template is not None:
                 return await client.send_template(recipient, template.name, template.language,
                                                   list(template.components))
+            interactive = None if message.attachments else whatsapp_interactive(message.text, message.choices or [])
+            if interactive is not None:
+                return await client.send_interactive(recipient, interactive.content)
             return await send_content(client, MediaStore(ctx.settings), recipient, message.text,
                                       list(message.attachments or []))
         except GraphError as exc:

@@ -11,19 +11,21 @@ from pydantic.functional_validators import AfterValidator
 from starlette.background import BackgroundTask
 
 from atiende.auth.models import Role
-from atiende.channels.whatsapp.inbound import SIGNATURE_HEADER, receive_webhook
+from atiende.channels import webhook_guard
+from atiende.channels.whatsapp.inbound import SIGNATURE_HEADER, BadSignature, receive_webhook
 from atiende.channels.whatsapp.models import WhatsAppTemplate
 from atiende.channels.whatsapp.service import as_template, whatsapp_service
 from atiende.channels.whatsapp.signature import token_matches
 from atiende.channels.whatsapp.templates import TemplateValues
+from atiende.channels.whatsapp.webhook_schema import WebhookIn, WebhookOut
 from atiende.channels.models import ChannelKind
 from atiende.conversations.api import ConversationPath
-from atiende.conversations.deps import EngineDep
 from atiende.conversations.models import Message
 from atiende.conversations.routing import active_channel
 from atiende.conversations.schemas import MessageOut
-from atiende.deps import CurrentCaller, DbSession
+from atiende.deps import CurrentCaller, DbSession, EngineDep, SupervisorsWrite
 from atiende.errors import Forbidden
+from atiende.kit.openapi import raw_body_doc
 from atiende.kit.schemas import MAX_ID, InSchema, OutSchema, ShortText, storable
 
 webhooks = APIRouter(prefix="/webhooks/whatsapp", tags=["webhooks"])
@@ -49,12 +51,16 @@ async def verify_webhook(channel_id: ChannelId, engine: EngineDep,
     return PlainTextResponse(challenge)
 
 
-@webhooks.post("/{channel_id}", summary="Meta's deliveries: messages and statuses (X-Hub-Signature-256 signed)")
+@webhooks.post("/{channel_id}", response_model=WebhookOut, openapi_extra=raw_body_doc(WebhookIn),
+               summary="Meta's deliveries: messages and statuses (X-Hub-Signature-256 signed)")
 async def receive(channel_id: ChannelId, request: Request, engine: EngineDep,
                   signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER, max_length=200)] = None,
                   ) -> JSONResponse:
-    result = await receive_webhook(engine, channel_id, await request.body(), signature)
-    return JSONResponse(result.summary(), background=BackgroundTask(result.run_after_commit))
+    webhook_guard.screen(request, signature, BadSignature)  # before the body is read
+    with webhook_guard.counting_refusals(request, BadSignature):
+        result = await receive_webhook(engine, channel_id, await request.body(), signature)
+    after = BackgroundTask(request.app.state.inbound_router.after_accept) if result.pending else None
+    return JSONResponse(result.summary(), background=after)
 
 
 # --- templates and the 24-hour window ---------------------------------------------------------
@@ -95,6 +101,7 @@ async def list_templates(channel_id: ChannelId, session: DbSession, caller: Curr
 
 
 @router.post("/api/v1/channels/{channel_id}/whatsapp/templates/sync", response_model=list[TemplateOut],
+             dependencies=[SupervisorsWrite],
              summary="Read the template list from Meta again (admins and supervisors)")
 async def sync_templates(channel_id: ChannelId, session: DbSession, caller: CurrentCaller,
                          engine: EngineDep) -> Any:

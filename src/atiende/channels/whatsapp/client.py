@@ -108,6 +108,10 @@ class WhatsAppClient:
             ids.append(await self._send(recipient, content, reply_to if index == 0 else None))
         return ids
 
+    async def send_interactive(self, recipient: Recipient, interactive: dict[str, Any]) -> str:
+        """Reply buttons or a list (``channels.choices`` builds them within Meta's limits)."""
+        return await self._send(recipient, {"type": "interactive", "interactive": interactive}, None)
+
     async def send_media(self, recipient: Recipient, media_type: str, *, link: str | None = None,
                          media_id: str | None = None, caption: str | None = None, filename: str | None = None,
                          reply_to: str | None = None) -> str:

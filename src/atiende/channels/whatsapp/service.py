@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from atiende.auth.caller import Caller
 from atiende.auth.models import Role
 from atiende.channels.models import Channel, ChannelKind
+from atiende.channels.protocol import ReplyWindow, TemplateChoice, register_reply_window
 from atiende.channels.whatsapp.adapter import client_for, last_customer_message_at
 from atiende.channels.whatsapp.errors import GraphError
 from atiende.channels.whatsapp.models import WhatsAppTemplate, WhatsAppTemplateMessage
@@ -25,6 +26,8 @@ from atiende.jobs import JobContext
 
 class ProviderError(AtiendeError):
     """Meta refused or did not answer a call made for the user (502, Meta's reason in ``detail``)."""
+
+    code = "whatsapp.provider_error"
 
     status_code = 502
 
@@ -121,3 +124,22 @@ class WhatsAppService:
 
 
 whatsapp_service = WhatsAppService()
+
+
+async def reply_window(session: AsyncSession, conversation: Conversation, now: datetime, mine: bool) -> ReplyWindow:
+    """The workspace's question (``channels.protocol.reply_window_for``): the 24-hour window, and
+    while it is closed the approved text-only templates the holder may send."""
+    state = await whatsapp_service.window(session, conversation, now)
+    templates: list[TemplateChoice] = []
+    if not state.open and mine:
+        channel = await whatsapp_service._conversation_channel(session, conversation)
+        for row in await whatsapp_service.templates(session, channel):
+            template = as_template(row)
+            if template.approved and template.header_format in (None, "TEXT") and not template.url_buttons:
+                templates.append(TemplateChoice(
+                    name=template.name, language=template.language, body_text=template.body_text,
+                    body_parameters=template.body_parameters, header_parameters=template.header_parameters))
+    return ReplyWindow(open=state.open, closes_at=state.closes_at, templates=tuple(templates))
+
+
+register_reply_window(ChannelKind.whatsapp, reply_window)

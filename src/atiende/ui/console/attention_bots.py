@@ -8,7 +8,7 @@ from nicegui import ui
 from atiende.bots.models import AttentionBot, KnowledgeEntry
 from atiende.bots.schemas import MAX_MENU_OPTIONS, AttentionBotCreate, AttentionBotUpdate, MenuKind
 from atiende.bots.service import attention_bot_service
-from atiende.i18n import t
+from atiende.i18n import t, tn
 from atiende.ui.components import active_chip, form_dialog, help_text, row_actions, save_button, testid
 from atiende.ui.console.base import CatalogScreen
 from atiende.ui.console.knowledge import KnowledgeView
@@ -49,7 +49,7 @@ class AttentionBotsScreen(CatalogScreen[AttentionBot]):
         with ui.element("td"):
             ui.label(item.welcome_message[:120]).classes("text-grey-8")
         with ui.element("td"):
-            ui.label(t("attention_bots.options", count=len(item.menu)))
+            ui.label(tn("attention_bots.options", len(item.menu)))
         with ui.element("td"):
             active_chip(item.active)
 

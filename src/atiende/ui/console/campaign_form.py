@@ -24,6 +24,7 @@ from atiende.tenancy.models import Project
 from atiende.tenancy.service import client_service, project_service
 from atiende.ui.context import Acting
 from atiende.ui.data import fetch_all
+from atiende.ui.numbers import out_of_range
 
 TABS = ("detail", "channels", "schedule", "typifications", "permissions", "fields", "assignment")
 PERMISSION_SWITCHES = ("external_resources", "transfer_between_agents", "show_contact_number", "history_enabled",
@@ -96,7 +97,8 @@ class CampaignDraft:
         need(self.project_id is not None, "project_id")
         need(bool(self.name.strip()), "name")
         need(not self.survey_enabled or self.survey_bot_id is not None, "survey.survey_bot_id")
-        need(isinstance(self.bot.get("misunderstandings_before_handoff"), int | float),
+        need(out_of_range(self.bot.get("misunderstandings_before_handoff"), 1, 10) is None
+             and isinstance(self.bot.get("misunderstandings_before_handoff"), int | float),
              "bot.misunderstandings_before_handoff")
         need(self.configure_later or bool(self.channel_ids), "channels.channel_ids")
         need(self.schedule_id is not None, "schedule.schedule_id")
@@ -105,7 +107,8 @@ class CampaignDraft:
              "schedule.out_of_hours_message")
         for slot in TYPIFICATION_SLOTS:
             need(self.typifications.get(slot) is not None, f"typifications.{slot}")
-        need(isinstance(self.inactivity_timeout_minutes, int | float), "inactivity_timeout_minutes")
+        need(isinstance(self.inactivity_timeout_minutes, int | float)
+             and out_of_range(self.inactivity_timeout_minutes, 1, 10080) is None, "inactivity_timeout_minutes")
         hours = self.permissions.get("history_hours")
         need(not self.permissions.get("history_enabled")
              or (isinstance(hours, int | float) and 1 <= hours <= plan_max_history_hours), "permissions.history_hours")
@@ -126,7 +129,10 @@ class CampaignDraft:
             "bot": {**self.bot, "handoff_keywords": list(self.bot.get("handoff_keywords") or []),
                     "misunderstandings_before_handoff": _whole(self.bot.get("misunderstandings_before_handoff"))},
             "funnel_id": self.funnel_id,
-            "channels": {"configure_later": self.configure_later, "channel_ids": list(self.channel_ids)},
+            # *Configurar canales después* sends no channel: the ones still ticked are set aside, so a
+            # channel another campaign holds cannot stop the campaign from saving.
+            "channels": {"configure_later": self.configure_later,
+                         "channel_ids": [] if self.configure_later else list(self.channel_ids)},
             "schedule": {"schedule_id": self.schedule_id, "out_of_hours_action": self.out_of_hours_action,
                          "apply_to_queued": self.apply_to_queued, "out_of_hours_message": self.out_of_hours_message,
                          "send_out_of_hours_message": self.send_out_of_hours_message},

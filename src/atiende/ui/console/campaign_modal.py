@@ -14,8 +14,8 @@ from atiende.auth.models import Role
 from atiende.campaigns.schemas import CampaignCreate, CampaignUpdate
 from atiende.campaigns.service import campaign_service
 from atiende.errors import AtiendeError, NotFound
-from atiende.i18n import t
-from atiende.ui.components import testid
+from atiende.i18n import t, tn
+from atiende.ui.components import confirm, testid
 from atiende.ui.console import campaign_tabs_basic as basic
 from atiende.ui.console import campaign_tabs_behavior as behavior
 from atiende.ui.console.campaign_form import TABS, CampaignChoices, CampaignDraft, kept_references, load_choices, tab_of
@@ -38,6 +38,7 @@ class CampaignModal:
         self.server_errors: dict[str, str] = {}
         self.badges: dict[str, ui.badge] = {}
         self.draft = CampaignDraft(client_id=context.client_id if context.is_admin else None)
+        self.opened_with: dict[str, Any] = {}
         self.choices: CampaignChoices | None = None
 
     @property
@@ -56,8 +57,21 @@ class CampaignModal:
                 self.draft = CampaignDraft.from_campaign(out, self.choices.field_types())
             else:
                 self.choices = await load_choices(acting, self.draft.client_id or self.context.client_id)
+        self.opened_with = self.draft.payload()
         self.build()
         self.dialog.open()
+
+    @property
+    def dirty(self) -> bool:
+        """Something was filled or changed since the form opened."""
+        return self.draft.payload() != self.opened_with
+
+    async def leave(self) -> None:
+        """*Cancelar* (or the close button): a changed form is thrown away only when confirmed."""
+        if self.dirty and not await confirm(t("firstday.discard_question"), confirm_label=t("firstday.discard"),
+                                            danger=True):
+            return
+        self.dialog.close()
 
     # --- the dialog ------------------------------------------------------------------------
     def build(self) -> None:
@@ -68,8 +82,8 @@ class CampaignModal:
                 .props('data-testid="campaign-modal"'):
             with ui.row().classes("w-full items-center justify-between q-px-md q-py-sm no-wrap"):
                 ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
-                ui.button(icon="close", on_click=self.dialog.close) \
-                    .props(f'flat round dense aria-label="{t("common.close")}"')
+                ui.button(icon="close", on_click=self.leave) \
+                    .props(f'flat round dense aria-label="{t("common.close")}" data-testid="close-modal"')
             with ui.tabs(value="detail").props("align=left outside-arrows mobile-arrows no-caps dense inline-label") \
                     .classes("w-full border-b border-gray-200 text-grey-8") as self.tabs:
                 for key in TABS:
@@ -81,7 +95,7 @@ class CampaignModal:
             with ui.row().classes("w-full items-center justify-end gap-2 q-px-md q-py-sm no-wrap "
                                   "border-t border-gray-200"):
                 self.summary = testid(ui.label().classes("text-caption text-grey-8 grow"), "missing-summary")
-                ui.button(t("common.cancel"), on_click=self.dialog.close).props('flat no-caps data-testid="cancel"')
+                ui.button(t("common.cancel"), on_click=self.leave).props('flat no-caps data-testid="cancel"')
                 self.save_button = testid(ui.button(t("common.save"), icon="save", on_click=self.save)
                                           .props("unelevated no-caps"), "save")
         self.refresh_status()
@@ -128,7 +142,7 @@ class CampaignModal:
         total = sum(len(set(v)) for v in gaps.values())
         missing = sum(len(set(v)) for v in self.draft.missing(self.choices.plan_max_history_hours).values())
         self.save_button.set_enabled(missing == 0)
-        self.summary.set_text(t("campaign.missing", count=total) if total else t("campaign.ready"))
+        self.summary.set_text(tn("campaign.missing", total) if total else t("campaign.ready"))
 
     async def change_client(self, client_id: int) -> None:
         """The project list (and every other choice) follows the client."""

@@ -9,6 +9,7 @@ from atiende.campaigns.service import TYPIFICATION_SLOTS
 from atiende.catalog.models import Typification
 from atiende.i18n import t
 from atiende.ui.components import help_text, testid
+from atiende.ui.numbers import whole_number
 from atiende.ui.console.channels import kind_label
 from atiende.ui.schedule_text import summary
 
@@ -111,9 +112,8 @@ def attention_bot_settings(m: "CampaignModal") -> None:
                            on_change=lambda e: put("handoff_keywords", list(e.value or [])))
             .props("outlined").classes("w-full"), "campaign-bot-keywords"))
         m.bind("bot.misunderstandings_before_handoff", testid(
-            ui.number(t("campaign.bot_misunderstandings"), value=settings["misunderstandings_before_handoff"],
-                      min=1, max=10, step=1, format="%d",
-                      on_change=lambda e: put("misunderstandings_before_handoff", e.value))
+            whole_number(t("campaign.bot_misunderstandings"), value=settings["misunderstandings_before_handoff"],
+                         low=1, high=10, on_change=lambda e: put("misunderstandings_before_handoff", e.value))
             .props("outlined").classes("w-64"), "campaign-bot-misunderstandings"))
         testid(ui.switch(t("campaign.bot_out_of_hours"), value=settings["answers_out_of_hours"],
                          on_change=lambda e: put("answers_out_of_hours", bool(e.value))), "campaign-bot-out-of-hours")
@@ -145,11 +145,19 @@ def channels_tab(m: "CampaignModal") -> None:
     later = testid(ui.switch(t("campaign.configure_later"), value=draft.configure_later), "campaign-configure-later")
     help_text(t("campaign.configure_later_help"))
     options = {c.id: channel_label(m, c) for c in m.choices.channels}
-    choice_select(m, "channels.channel_ids", options, list(draft.channel_ids), t("campaign.channels"),
-                  "campaign-channels", lambda e: _set(m, "channels.channel_ids", "channel_ids", list(e.value or [])),
-                  multiple=True, empty=(t("campaign.no_channels"), t("channels.create_first"), "/console/channels"))
+    channels = choice_select(m, "channels.channel_ids", options, list(draft.channel_ids), t("campaign.channels"),
+                             "campaign-channels",
+                             lambda e: _set(m, "channels.channel_ids", "channel_ids", list(e.value or [])),
+                             multiple=True,
+                             empty=(t("campaign.no_channels"), t("channels.create_first"), "/console/channels"))
+    channels.set_enabled(not draft.configure_later)
     help_text(t("campaign.channels_help"))
-    later.on_value_change(lambda e: _set(m, "channels.channel_ids", "configure_later", bool(e.value)))
+
+    def later_changed(e: Any) -> None:
+        channels.set_enabled(not e.value)  # switched on: the channels are set aside (not sent)
+        _set(m, "channels.channel_ids", "configure_later", bool(e.value))
+
+    later.on_value_change(later_changed)
 
 
 # --- 3. Horario -------------------------------------------------------------------------------
@@ -230,8 +238,8 @@ def typifications_tab(m: "CampaignModal") -> None:
                       slot_changed, empty=(t("typifications.empty"), t("typifications.create_first"),
                                            "/console/typifications") if slot == TYPIFICATION_SLOTS[0] else None)
     timeout = m.bind("inactivity_timeout_minutes",
-                     testid(ui.number(t("campaign.inactivity_timeout"), value=m.draft.inactivity_timeout_minutes,
-                                      min=1, max=10080, step=1, format="%d").props("outlined suffix=min")
+                     testid(whole_number(t("campaign.inactivity_timeout"), value=m.draft.inactivity_timeout_minutes,
+                                         low=1, high=10080).props("outlined suffix=min")
                             .classes("w-64"), "campaign-inactivity-timeout"))
     timeout.on_value_change(lambda e: _set(m, "inactivity_timeout_minutes", "inactivity_timeout_minutes", e.value))
     help_text(t("campaign.inactivity_timeout_help"))

@@ -8,6 +8,7 @@ from atiende.campaigns.models import AssignmentMethod
 from atiende.catalog.models import FieldType
 from atiende.i18n import t
 from atiende.ui.components import help_text, testid
+from atiende.ui.numbers import whole_number
 from atiende.ui.console.campaign_form import PERMISSION_SWITCHES
 from atiende.ui.console.fields import type_label
 from atiende.ui.editors import ListEditor
@@ -60,8 +61,8 @@ def _history_hours(m: "CampaignModal", plan_max: int) -> ui.number:
         return None
 
     with ui.column().classes("w-full gap-0 q-ml-xl"):
-        hours = testid(ui.number(t("permission.history_hours"), value=permissions.get("history_hours"), min=1,
-                                 max=plan_max, step=1, format="%d", validation=check)
+        hours = testid(whole_number(t("permission.history_hours"), value=permissions.get("history_hours"), low=1,
+                                    high=plan_max, check=check)
                        .props("outlined suffix=h").classes("w-72"), "permission-history_hours")
         testid(help_text(t("campaign.history_hours_plan", hours=plan_max)), "history-hours-plan")
     m.bind("permissions.history_hours", hours)

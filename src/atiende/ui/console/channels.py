@@ -25,11 +25,12 @@ FORM_FIELDS: dict[ChannelKind, list[tuple[str, str, str]]] = {
                            ("settings", "api_version", "text"), ("credentials", "access_token", "secret"),
                            ("credentials", "app_secret", "secret"), ("credentials", "verify_token", "secret")],
     ChannelKind.webchat: [("settings", "allowed_origins", "lines"), ("settings", "welcome_message", "text"),
-                          ("settings", "prechat_form", "switch")],
+                          ("settings", "prechat_form", "switch"), ("settings", "queue_notice", "switch"),
+                          ("settings", "queue_position", "switch")],
     ChannelKind.telegram: [("credentials", "bot_token", "secret")],
     ChannelKind.api: [("settings", "callback_url", "text"), ("credentials", "secret", "secret")],
 }
-DEFAULTS: dict[str, Any] = {"api_version": "v21.0"}
+DEFAULTS: dict[str, Any] = {"api_version": "v21.0", "queue_notice": True, "queue_position": True}
 
 
 def kind_label(kind: ChannelKind) -> str:
@@ -133,7 +134,7 @@ class ChannelsScreen(CatalogScreen[Channel]):
             field = f"{part}.{key}"
             tid = f"channel-{key.replace('_', '-')}"
             if widget == "switch":
-                element: Any = ui.switch(label, value=bool(stored.get(key, False)))
+                element: Any = ui.switch(label, value=bool(stored.get(key, DEFAULTS.get(key, False))))
             elif widget == "lines":
                 element = ui.textarea(label, value="\n".join(stored.get(key, []))).props("outlined autogrow") \
                     .classes("w-full")

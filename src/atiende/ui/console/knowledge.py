@@ -12,7 +12,7 @@ from atiende.bots.models import AttentionBot, KnowledgeEntry, UnansweredQuestion
 from atiende.bots.schemas import EntryCreate, EntryUpdate, LearnIn, TryOut
 from atiende.bots.service import attention_bot_service
 from atiende.errors import AtiendeError, NotFound
-from atiende.i18n import t
+from atiende.i18n import t, tn
 from atiende.ui.components import (
     active_chip, confirm, empty_state, form_dialog, help_text, markup_table, page_heading, row_actions, save_button,
     testid,
@@ -88,7 +88,7 @@ class KnowledgeView:
                         ui.label(entry.question).classes("text-weight-medium")
                         details = [entry.category] if entry.category else []
                         if entry.phrasings:
-                            details.append(t("attention_bots.phrasings_count", count=len(entry.phrasings)))
+                            details.append(tn("attention_bots.phrasings_count", len(entry.phrasings)))
                         if details:
                             ui.label(" · ".join(details)).classes("text-caption text-grey-7")
                     with ui.element("td"):
@@ -109,7 +109,7 @@ class KnowledgeView:
                     with ui.element("td"):
                         ui.label(question.text)
                     with ui.element("td"):
-                        ui.badge(t("attention_bots.unanswered_count", count=question.count)).props("outline")
+                        ui.badge(tn("attention_bots.unanswered_count", question.count)).props("outline")
                     with ui.element("td").classes("text-right"):
                         row_actions(
                             ("add_circle", t("attention_bots.learn_new"),

@@ -9,6 +9,7 @@ from atiende.catalog.schemas import SurveyBotCreate, SurveyBotUpdate
 from atiende.catalog.service import survey_bot_service
 from atiende.i18n import t
 from atiende.ui.components import active_chip, form_dialog, help_text, save_button, testid
+from atiende.ui.numbers import whole_number
 from atiende.ui.console.base import CatalogScreen
 from atiende.ui.context import Acting, PageContext
 from atiende.ui.data import fetch_all
@@ -73,8 +74,8 @@ class SurveyBotsScreen(CatalogScreen[SurveyBot]):
                 closing = testid(ui.textarea(t("survey_bots.closing_message"),
                                              value=item.closing_message if item else "")
                                  .props("outlined autogrow maxlength=4096").classes("w-full"), "survey-bot-closing")
-                timeout = testid(ui.number(t("survey_bots.timeout"), value=item.timeout_minutes if item else 30,
-                                           min=1, max=10080, step=1, format="%d")
+                timeout = testid(whole_number(t("survey_bots.timeout"), value=item.timeout_minutes if item else 30,
+                                              low=1, high=10080)
                                  .props("outlined suffix=min").classes("w-56"), "survey-bot-timeout")
                 help_text(t("survey_bots.timeout_help"))
                 active = testid(ui.switch(t("common.active"), value=item.active if item else True),

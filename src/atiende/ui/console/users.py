@@ -5,7 +5,7 @@ its refusal next to the switch that asked for a seat."""
 from nicegui import ui
 
 from atiende.auth.memberships import membership_service
-from atiende.auth.models import Membership, Role
+from atiende.auth.models import Membership, MembershipStatus, Role
 from atiende.auth.schemas import MembershipCreate, MembershipUpdate
 from atiende.i18n import t
 from atiende.tenancy.service import client_service
@@ -18,6 +18,11 @@ from atiende.ui.context import Acting, PageContext
 from atiende.ui.data import fetch_all
 from atiende.ui.errors import FormErrors
 from atiende.ui.layout import console_page
+from atiende.ui.runtime import runtime
+
+
+def _invited(item: Membership) -> bool:
+    return item.status != MembershipStatus.accepted
 
 
 class UsersScreen(CatalogScreen[Membership]):
@@ -49,7 +54,7 @@ class UsersScreen(CatalogScreen[Membership]):
         with ui.element("td"):
             ui.label(item.user.email).classes("text-weight-medium")
         with ui.element("td"):
-            ui.label(item.user.full_name)
+            ui.label("" if _invited(item) else item.user.full_name)  # an invited person's name is theirs
         with ui.element("td"):
             ui.label(t(f"role.{item.role.value}"))
         with ui.element("td"), ui.row().classes("gap-1").props(f'data-testid="user-campaigns-{item.id}"'):
@@ -57,8 +62,11 @@ class UsersScreen(CatalogScreen[Membership]):
                 ui.chip(name).props("dense outline square")
             if not self.campaigns.get(item.id):
                 ui.label("—").classes("text-grey-7")
-        with ui.element("td"):
+        with ui.element("td"), ui.row().classes("gap-1 items-center"):
             active_chip(item.active)
+            if _invited(item):
+                testid(ui.chip(t("users.invited"), icon="schedule_send").props("dense outline square color=accent"),
+                       f"user-invited-{item.id}")
 
     def draw_actions(self, item: Membership) -> None:
         row_actions(("edit", t("common.edit"), lambda i=item: self.open_form(i), f"edit-{item.id}"),
@@ -80,7 +88,8 @@ class UsersScreen(CatalogScreen[Membership]):
 
     async def delete_item(self, acting: Acting, item: Membership) -> None:
         membership = await self.refetch(membership_service, acting, item)
-        await membership_service.delete(acting.session, acting.caller, membership, clock=acting.clock)
+        await membership_service.delete(acting.session, acting.caller, membership, clock=acting.clock,
+                                        bus=runtime().app.state.bus)
 
     async def build_form(self, item: Membership | None) -> None:
         errors = FormErrors()
@@ -91,12 +100,19 @@ class UsersScreen(CatalogScreen[Membership]):
                 email = testid(ui.input(t("users.email"), value=item.user.email if item else "")
                                .props("outlined type=email maxlength=254" + (" readonly" if item else " autofocus"))
                                .classes("w-full"), "user-email")
-                full_name = testid(ui.input(t("users.full_name"), value=item.user.full_name if item else "")
+                # A person's name and password are theirs: set once for a new account, after that only
+                # reset for someone who works nowhere else (the service decides, and says why not).
+                profile = item is None or not _invited(item)
+                full_name = testid(ui.input(t("users.full_name"), value=item.user.full_name if item and profile else "")
                                    .props("outlined maxlength=120").classes("w-full"), "user-full-name")
                 password = testid(ui.input(t("users.password"), password=True, password_toggle_button=True)
                                   .props("outlined autocomplete=new-password maxlength=128").classes("w-full"),
                                   "user-password")
-                help_text(t("users.password_help_edit") if item else t("users.password_help_new"))
+                full_name.set_visibility(profile)
+                password.set_visibility(profile)
+                help_text(t("users.password_help_new") if item is None
+                          else t("users.invitation_pending_help") if not profile
+                          else t("users.password_help_edit"))
                 role = testid(ui.select(roles, value=item.role if item else Role.agent, label=t("users.role"))
                               .props("outlined").classes("w-full"), "user-role")
                 active = testid(ui.switch(t("users.license_active"), value=item.active if item else True),
@@ -112,15 +128,17 @@ class UsersScreen(CatalogScreen[Membership]):
                 async def work(acting: Acting) -> None:
                     if item is None:
                         data = MembershipCreate(client_id=self.context.client_id, email=(email.value or "").strip(),
-                                                full_name=full_name.value or None, password=password.value or None,
+                                                full_name=full_name.value or None, password=password.value or "",
                                                 role=role.value, active=active.value)
                         await membership_service.create(acting.session, acting.caller, data, clock=acting.clock)
                         return
                     membership = await self.refetch(membership_service, acting, item)
+                    name_changed = profile and (full_name.value or "") != item.user.full_name
                     changes = MembershipUpdate(role=role.value, active=active.value,
-                                               full_name=full_name.value or None, password=password.value or None)
+                                               full_name=(full_name.value or None) if name_changed else None,
+                                               password=password.value or None)
                     await membership_service.update(acting.session, acting.caller, membership, changes,
-                                                    clock=acting.clock)
+                                                    clock=acting.clock, bus=runtime().app.state.bus)
 
                 if await self.save(errors, work):
                     dialog.close()

@@ -2,6 +2,7 @@
 state, load against capacity) and the conversations in progress — plus the campaign cards on top."""
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 from datetime import datetime
 
 from nicegui import ui
@@ -9,7 +10,8 @@ from nicegui import ui
 from atiende.auth.models import Presence
 from atiende.conversations.supervision import ActiveRow, AgentRow, CampaignBoard, CampaignSummary, WaitingRow
 from atiende.i18n import t
-from atiende.ui.components import testid
+from atiende.ui.components import prop, testid
+from atiende.ui.supervisor import sla_marks
 from atiende.ui.workspace import look
 from atiende.ui.workspace.assets import since_label
 
@@ -18,7 +20,8 @@ Action = Callable[..., Awaitable[None] | None]
 
 class BoardActions:
     def __init__(self, *, choose_campaign: Action, read: Action, set_presence: Action, mass_transfer: Action,
-                 transfer: Action, close: Action, staff: Action, take_over: Action) -> None:
+                 transfer: Action, close: Action, staff: Action, take_over: Action,
+                 assign: Action | None = None) -> None:
         self.choose_campaign = choose_campaign
         self.read = read
         self.set_presence = set_presence
@@ -27,10 +30,11 @@ class BoardActions:
         self.close = close
         self.staff = staff
         self.take_over = take_over
+        self.assign = assign
 
 
 def campaign_cards(summaries: list[CampaignSummary], selected: int | None, actions: BoardActions) -> None:
-    with ui.row().classes("w-full gap-3").props('data-testid="campaign-cards"'):
+    with ui.row().classes("sv-cards w-full gap-3").props('data-testid="campaign-cards"'):
         for item in summaries:
             active = item.campaign_id == selected
             with ui.card().props(f'flat bordered data-testid="campaign-card-{item.campaign_id}" tabindex="0"') \
@@ -56,34 +60,35 @@ def hours_badge(open_now: bool) -> None:
         ui.badge(t("supervisor.out_of_hours"), color="negative").props('data-testid="out-of-hours"')
 
 
-def board(data: CampaignBoard, now: datetime, actions: BoardActions) -> None:
+def board(data: CampaignBoard, now: datetime, actions: BoardActions, sla: dict[int, Any] | None = None) -> None:
+    sla = sla or {}
     summary = data.summary
     with ui.row().classes("w-full items-center gap-2"):
         ui.label(summary.name).classes("text-h6").props('role="heading" aria-level="2"')
         hours_badge(summary.open_now)
         if data.schedule_name:
             ui.label(t("supervisor.schedule", name=data.schedule_name)).classes("text-caption text-grey-7")
-    with ui.element("div").classes("w-full grid gap-3").style(
-            "grid-template-columns: repeat(auto-fit, minmax(340px, 1fr))"):
-        _waiting(data.waiting, now, actions)
+        sla_marks.breaches(sla)
+    with ui.element("div").classes("sv-grid w-full grid gap-3"):
+        _waiting(sorted(data.waiting, key=lambda r: sla_marks.urgency(sla, r.conversation_id)), now, actions, sla)
         _agents(data.agents, now, actions, summary.campaign_id)
-    _in_progress(data.in_progress, now, actions)
+    _in_progress(data.in_progress, now, actions, sla)
     if data.with_bot:
         _with_bot(data.with_bot, now, actions)
 
 
 def _section(title: str, count: int, testid_value: str, action: Callable[[], None] | None = None) -> ui.card:
-    card = ui.card().props(f'flat bordered data-testid="{testid_value}"').classes("w-full q-pa-sm gap-2")
+    card = testid(ui.card().props("flat bordered"), testid_value).classes("w-full q-pa-sm gap-2")
     with card, ui.row().classes("items-center gap-2 w-full"):
         ui.label(title).classes("text-subtitle1 text-weight-medium")
-        ui.badge(str(count), color="grey-7").props(f'data-testid="{testid_value}-count"')
+        testid(ui.badge(str(count), color="grey-7"), f"{testid_value}-count")
         if action is not None:
             ui.space()
             action()
     return card
 
 
-def _waiting(rows: list[WaitingRow], now: datetime, actions: BoardActions) -> None:
+def _waiting(rows: list[WaitingRow], now: datetime, actions: BoardActions, sla: dict[int, Any]) -> None:
     with _section(t("supervisor.queue"), len(rows), "queue"):
         if not rows:
             ui.label(t("supervisor.queue_empty")).classes("text-body2 text-grey-7")
@@ -98,11 +103,15 @@ def _waiting(rows: list[WaitingRow], now: datetime, actions: BoardActions) -> No
                         ui.item_label(f"#{row.conversation_id}").props("caption")
                     with ui.item_section().props("side"):
                         with ui.row().classes("items-center no-wrap gap-1"):
+                            sla_marks.chip(sla.get(row.conversation_id))
                             ui.icon("hourglass_top", size="1rem", color="orange-8")
                             since_label(row.queued_at, now, classes="text-body2 text-orange-9")
                             cid = row.conversation_id
                             _icon_button("visibility", t("supervisor.read"), lambda c=cid: actions.read(c),
                                          f"read-{cid}")
+                            if actions.assign is not None:
+                                _icon_button("person_add", t("assign.button"), lambda c=cid: actions.assign(c),
+                                             f"assign-{cid}")
 
 
 def _agents(rows: list[AgentRow], now: datetime, actions: BoardActions, campaign_id: int) -> None:
@@ -117,7 +126,7 @@ def _agents(rows: list[AgentRow], now: datetime, actions: BoardActions, campaign
         options = {p.value: t(f"workspace.presence.{p.value}") for p in Presence}
         with ui.list().props("separator").classes("w-full"):
             for row in rows:
-                with ui.item().props(f'data-testid="agent-{row.membership_id}"').classes("q-py-xs"):
+                with ui.item().props(f'data-testid="agent-{row.membership_id}"').classes("sv-agent q-py-xs"):
                     with ui.item_section().props("avatar"):
                         look.presence_dot(row.presence)
                     with ui.item_section():
@@ -135,23 +144,24 @@ def _agents(rows: list[AgentRow], now: datetime, actions: BoardActions, campaign
                     with ui.item_section().props("side"):
                         with ui.row().classes("items-center no-wrap gap-1"):
                             label = t("supervisor.presence_of", name=row.name)
-                            testid(ui.select(options, value=row.presence.value,
-                                             on_change=lambda e, m=row.membership_id: actions.set_presence(m, e.value))
-                                   .props(f'dense options-dense borderless aria-label="{label}"'),
-                                   f"presence-{row.membership_id}")
+                            presence = testid(ui.select(options, value=row.presence.value,
+                                                        on_change=lambda e, m=row.membership_id:
+                                                        actions.set_presence(m, e.value))
+                                              .props("dense options-dense borderless"), f"presence-{row.membership_id}")
+                            prop(presence, "aria-label", label)
                             button = _icon_button("move_up", t("supervisor.mass_transfer"),
                                                   lambda m=row.membership_id, n=row.name: actions.mass_transfer(m, n),
                                                   f"mass-transfer-{row.membership_id}")
                             button.set_enabled(row.load > 0)
 
 
-def _in_progress(rows: list[ActiveRow], now: datetime, actions: BoardActions) -> None:
+def _in_progress(rows: list[ActiveRow], now: datetime, actions: BoardActions, sla: dict[int, Any]) -> None:
     with _section(t("supervisor.in_progress"), len(rows), "in-progress"):
         if not rows:
             ui.label(t("supervisor.in_progress_empty")).classes("text-body2 text-grey-7")
             return
         headers = [t("workspace.contact"), t("supervisor.agent"), t("supervisor.since"), t("supervisor.waiting"), ""]
-        with ui.element("q-markup-table").props("flat dense wrap-cells").classes("w-full"):
+        with ui.element("q-markup-table").props("flat dense wrap-cells").classes("sv-active w-full"):
             with ui.element("thead"), ui.element("tr"):
                 for header in headers:
                     with ui.element("th").classes("text-left"):
@@ -170,6 +180,7 @@ def _in_progress(rows: list[ActiveRow], now: datetime, actions: BoardActions) ->
                                 since_label(row.assigned_at, now)
                         with ui.element("td"):
                             if row.waiting_since:
+                                sla_marks.chip(sla.get(row.conversation_id))
                                 since_label(row.waiting_since, now, classes="text-orange-9")
                         with ui.element("td").classes("text-right"), ui.row().classes("no-wrap gap-0 justify-end"):
                             cid = row.conversation_id
@@ -204,6 +215,6 @@ def _with_bot(rows: list[WaitingRow], now: datetime, actions: BoardActions) -> N
 
 
 def _icon_button(icon: str, label: str, handler: Action, testid_value: str) -> ui.button:
-    button = ui.button(icon=icon, on_click=handler).props(f'flat round dense aria-label="{label}"')
+    button = prop(ui.button(icon=icon, on_click=handler).props("flat round dense"), "aria-label", label)
     button.tooltip(label)
     return testid(button, testid_value)

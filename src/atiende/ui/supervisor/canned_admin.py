@@ -57,7 +57,7 @@ class CannedReplies:
                         self._row(item)
 
     def _row(self, item: CannedReply) -> None:
-        with ui.element("tr").props(f'data-testid="canned-{item.shortcut}"'):
+        with testid(ui.element("tr"), f"canned-{item.shortcut}"):
             with ui.element("td"):
                 ui.label(f"/{item.shortcut}").classes("text-weight-medium text-primary")
             with ui.element("td"):

@@ -18,15 +18,16 @@ from atiende.conversations.models import ConversationStatus
 from atiende.conversations.service import conversation_service
 from atiende.conversations.staffing import staffing_service
 from atiende.conversations.supervision import CampaignBoard, CampaignSummary, supervision_service
-from atiende.conversations.workview import transfer_targets, work_view
+from atiende.conversations.workview import assign_targets, transfer_targets, work_view
 from atiende.errors import AtiendeError
-from atiende.i18n import t
-from atiende.ui.components import page_heading, testid
+from atiende.i18n import t, tn
+from atiende.reports.sla_live import board_marks
+from atiende.ui.components import page_heading, prop, testid
 from atiende.ui.context import PageContext, act
 from atiende.ui.console.staffing import open_campaign_agents
 from atiende.ui.layout import console_page
 from atiende.ui.runtime import runtime
-from atiende.ui.supervisor import board, reader
+from atiende.ui.supervisor import board, reader, small_screens
 from atiende.ui.supervisor.canned_admin import CannedReplies
 from atiende.ui.workspace import assets, errors
 from atiende.ui.workspace.fields_form import FieldsForm
@@ -59,12 +60,15 @@ class Supervision:
         self.context = context
         self.summaries: list[CampaignSummary] = []
         self.board: CampaignBoard | None = None
+        self.sla: dict[int, Any] = {}
         self.selected: int | None = None
         self.search_text = ""
         self.search_status: ConversationStatus | None = None
+        self.search_run: Callable[[], Awaitable[None]] | None = None
 
     async def mount(self) -> None:
         assets.install(runtime().clock.now())
+        small_screens.install()
         page_heading(t("supervisor.title"), subtitle=t("supervisor.subtitle"))
         with ui.tabs().classes("w-full").props("align=left no-caps dense") as tabs:
             board_tab = testid(ui.tab("board", label=t("supervisor.tab.board"), icon="dashboard"), "tab-board")
@@ -82,7 +86,7 @@ class Supervision:
                 self.canned = CannedReplies(self.context)
         self.actions = board.BoardActions(choose_campaign=self.choose, read=self.read, set_presence=self.set_presence,
                                           mass_transfer=self.mass_transfer, transfer=self.transfer, close=self.close,
-                                          staff=self.staff, take_over=self.take_over)
+                                          staff=self.staff, take_over=self.take_over, assign=self.assign)
         wanted = self.context.query.get("campaign", "")
         self.selected = int(wanted) if wanted.isdigit() and len(wanted) < 10 else None
         await self.refresh()
@@ -100,6 +104,7 @@ class Supervision:
                 self.selected = ids[0] if ids else None
             self.board = None if self.selected is None else await supervision_service.board(
                 acting.session, acting.caller, self.selected, now)
+            self.sla = {} if self.board is None else await board_marks(acting.session, self.board, now)
         self._render(now)
 
     def _render(self, now: Any) -> None:
@@ -113,7 +118,7 @@ class Supervision:
             board.campaign_cards(self.summaries, self.selected, self.actions)
         if self.board is not None:
             with self.board_area:
-                board.board(self.board, now, self.actions)
+                board.board(self.board, now, self.actions, sla=self.sla)
 
     @rooted
     async def choose(self, campaign_id: int) -> None:
@@ -173,8 +178,9 @@ class Supervision:
             result.update(transferred=len(done.transferred), queued=len(done.queued))
 
         if await self._run(work):
-            ui.notify(t("supervisor.mass_transfer_done", transferred=result.get("transferred", 0),
-                        queued=result.get("queued", 0)), type="positive")
+            ui.notify(t("supervisor.mass_transfer_done",
+                        transferred=tn("supervisor.transferred_count", result.get("transferred", 0)),
+                        queued=tn("supervisor.queued_count", result.get("queued", 0))), type="positive")
 
     @rooted
     async def staff(self, campaign_id: int) -> None:
@@ -197,6 +203,26 @@ class Supervision:
         await self._run(work, t("supervisor.transferred"))
 
     @rooted
+    async def assign(self, conversation_id: int) -> None:
+        """*Asignar a…* a queued conversation (from the board's queue or the search): the campaign's
+        agents who can take it now are offered; the engine checks again (staffed, online, with room)
+        when it assigns."""
+        async with act() as acting:
+            targets = await assign_targets(acting.session, acting.caller, conversation_id)
+        options = [(x.membership_id, x.name, x.load, x.capacity) for x in targets]
+        chosen = await choose_agent(t("assign.title"), options, confirm_label=t("assign.confirm"))
+        if chosen is None:
+            return
+
+        async def work(acting: Any) -> None:
+            conversation = await conversation_service.get(acting.session, acting.caller, conversation_id)
+            await conversation_service.assign(acting.session, engine(), acting.caller, conversation,
+                                              to_membership_id=chosen)
+
+        if await self._run(work, t("assign.done")) and self.search_run is not None:
+            await self.search_run()
+
+    @rooted
     async def take_over(self, conversation_id: int) -> None:
         async def work(acting: Any) -> None:
             conversation = await conversation_service.get(acting.session, acting.caller, conversation_id)
@@ -216,7 +242,8 @@ class Supervision:
             hint = t("workspace.typification_default", name=work_data.default_typification)
             typification = testid(ui.select({c.id: c.label for c in work_data.typifications},
                                             label=t("workspace.typification"), clearable=True)
-                                  .props(f'outlined dense hint="{hint}"').classes("w-full"), "close-typification")
+                                  .props("outlined dense").classes("w-full"), "close-typification")
+            prop(typification, "hint", hint)
 
             async def submit() -> None:
                 async def work(acting: Any) -> None:
@@ -272,7 +299,8 @@ class Supervision:
                                                          self.search_text, status=self.search_status)
             self.results.clear()
             with self.results:
-                reader.search_results(found, runtime().clock.now(), self.read)
+                reader.search_results(found, runtime().clock.now(), self.read, self.assign)
 
+        self.search_run = run
         button.on_click(run)
         text.on("keydown.enter", run)

@@ -12,7 +12,7 @@ from atiende.conversations.workview import WorkView
 from atiende.i18n import t
 from atiende.ui.components import testid
 from atiende.ui.workspace import look, messages
-from atiende.ui.workspace.fields_form import FieldsForm
+from atiende.ui.workspace.outcome import outcome
 
 
 def show_conversation(work: WorkView, now: datetime) -> None:
@@ -29,18 +29,16 @@ def show_conversation(work: WorkView, now: datetime) -> None:
                          f"{t('supervisor.status.' + conversation.status.value)}").classes("text-caption text-grey-7")
             ui.badge(t("supervisor.read_only"), color="grey-7").props("outline")
             ui.button(icon="close", on_click=dialog.close).props(f'flat round dense aria-label="{t("common.close")}"')
-        with ui.row().classes("w-full no-wrap gap-0 flex-grow").style("min-height: 0"):
-            with ui.column().classes("flex-grow h-full overflow-y-auto no-wrap gap-2 q-pa-md bg-grey-1") \
+        with ui.row().classes("sv-reader-body w-full no-wrap gap-0 flex-grow").style("min-height: 0"):
+            with ui.column().classes("sv-reader-thread flex-grow h-full overflow-y-auto no-wrap gap-2 q-pa-md bg-grey-1") \
                     .props('data-testid="reader-thread"'):
                 messages.history(work.view.history, work.authors, work.timezone, now)
                 messages.thread(work.view.messages, work.authors, work.timezone, now)
-            with ui.column().classes("h-full overflow-y-auto no-wrap gap-2 q-pa-sm border-l border-gray-200") \
-                    .style("width: 300px"):
+            with ui.column().classes("sv-reader-side h-full overflow-y-auto no-wrap gap-2 q-pa-sm border-l "
+                                     "border-gray-200"):
                 if work.view.phone:
                     ui.label(work.view.phone).classes("text-body2")
-                if work.fields:
-                    ui.label(t("workspace.fields")).classes("text-overline text-grey-7")
-                    FieldsForm(work.fields, readonly=True)
+                outcome(work)
                 ui.label(t("supervisor.assignments")).classes("text-overline text-grey-7")
                 for stretch in work.view.assignments:
                     ended = (look.moment(stretch.ended_at, work.timezone, now) if stretch.ended_at
@@ -53,7 +51,8 @@ def show_conversation(work: WorkView, now: datetime) -> None:
 
 
 def search_results(found: list[FoundConversation], now: datetime,
-                   on_read: Callable[[int], Awaitable[None]]) -> None:
+                   on_read: Callable[[int], Awaitable[None]],
+                   on_assign: Callable[[int], Awaitable[None]] | None = None) -> None:
     if not found:
         ui.label(t("supervisor.search_empty")).classes("text-body2 text-grey-7 q-pa-md")
         return
@@ -72,10 +71,14 @@ def search_results(found: list[FoundConversation], now: datetime,
                                  look.moment(item.opened_at, item.timezone, now)):
                         with ui.element("td"):
                             ui.label(text)
-                    with ui.element("td"):
+                    with ui.element("td"), ui.row().classes("no-wrap gap-1 items-center"):
                         testid(ui.button(icon="visibility", on_click=lambda c=item.conversation_id: on_read(c))
                                .props(f'flat round dense aria-label="{t("supervisor.read")}"'),
                                f"read-{item.conversation_id}")
+                        if on_assign is not None and item.status == ConversationStatus.queued:
+                            testid(ui.button(t("assign.button"), icon="person_add",
+                                             on_click=lambda c=item.conversation_id: on_assign(c))
+                                   .props("flat dense no-caps color=primary"), f"assign-{item.conversation_id}")
 
 
 STATUS_FILTERS = (None, ConversationStatus.queued, ConversationStatus.assigned, ConversationStatus.survey,

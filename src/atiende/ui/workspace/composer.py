@@ -3,14 +3,14 @@ replies by shortcut ("/saludo"), and — only where the campaign allows them —
 attachments and voice notes recorded in the browser. Files are checked and stored like the
 channels' media (``channels.media.MediaStore``); the engine decides whether the message may go."""
 
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from nicegui import events, ui
 
-from atiende.channels.media import MediaRejected, MediaStore, base_type, check_content, kind_of
+from atiende.channels.media import MediaRejected, MediaStore
 from atiende.channels.protocol import MAX_ATTACHMENTS, Attachment, AttachmentKind
+from atiende.conversations.attachments import store_upload
 from atiende.conversations.workview import WorkView
 from atiende.i18n import t
 from atiende.ui.components import testid
@@ -38,9 +38,11 @@ def fill_placeholders(text: str, *, contact: str, agent: str) -> str:
 
 class Composer:
     def __init__(self, work: WorkView, canned: list[CannedItem], *, agent_name: str, on_send: Send,
-                 draft: str = "") -> None:
+                 draft: str = "", reload_canned: "Callable[[], Awaitable[list[CannedItem]]] | None" = None) -> None:
         self.work = work
         self.canned = canned
+        self.reload_canned = reload_canned
+        self.in_shortcut = False
         self.agent_name = agent_name
         self.on_send = on_send
         self.staged: list[Attachment] = []
@@ -113,7 +115,11 @@ class Composer:
         menu.close()
         self.focus()
 
-    def _typed(self) -> None:
+    async def _typed(self) -> None:
+        slash = (self.text.value or "").startswith("/")
+        if slash and not self.in_shortcut and self.reload_canned is not None:
+            self.canned = await self.reload_canned()  # a "/" starts: read them afresh
+        self.in_shortcut = slash
         found = self.matching()
         if found == self.shown:
             return  # most keystrokes: nothing to redraw
@@ -175,15 +181,12 @@ class Composer:
             return
         data = await upload.read()
         try:
-            mime = check_content(base_type(upload.content_type), data)
-            name = self.store.name_for(f"upload:{uuid.uuid4().hex}", mime)
-            self.store.save(name, data)
+            attachment = store_upload(self.store, filename=upload.name or "", content_type=upload.content_type,
+                                      data=data, voice=voice)
         except MediaRejected as exc:
             ui.notify(t("workspace.file_refused", reason=str(exc)), type="negative")
             return
-        kind = AttachmentKind.voice if voice else kind_of(mime)
-        self.staged.append(Attachment(kind=kind, url=self.store.url(name), mime_type=mime,
-                                      name=(upload.name or name)[:255], size=len(data)))
+        self.staged.append(attachment)
         self._show_staged()
 
     def _show_staged(self) -> None:
@@ -196,7 +199,7 @@ class Composer:
                 testid(ui.chip(label, icon=icon, removable=True, on_value_change=lambda _e, i=index: self._unstage(i))
                        .props("dense outline color=primary"), "staged-attachment")
                 if item.kind == AttachmentKind.voice:
-                    ui.audio(item.url).style("height: 2rem; max-width: 220px")
+                    ui.audio(self.store.grant(item.url, self.work.conversation.id, runtime().clock.now())).style("height: 2rem; max-width: 220px")
 
     def _unstage(self, index: int) -> None:
         if 0 <= index < len(self.staged):

@@ -7,7 +7,7 @@ from atiende.ui.components import testid
 
 
 async def choose_agent(title: str, options: list[tuple[int, str, int, int]], *,
-                       queue_label: str | None = None) -> int | None:
+                       queue_label: str | None = None, confirm_label: str | None = None) -> int | None:
     """Asks for an agent (id, name, load, capacity); with ``queue_label`` "back to the queue" is an
     option too (answered as 0). None when cancelled."""
     with ui.dialog() as dialog, ui.card().classes("q-pa-md gap-3").style("min-width: min(420px, 94vw)") \
@@ -26,7 +26,8 @@ async def choose_agent(title: str, options: list[tuple[int, str, int, int]], *,
         with ui.row().classes("w-full justify-end gap-2"):
             ui.button(t("common.cancel"), on_click=lambda: dialog.submit(None)).props("flat no-caps")
             if radio is not None:
-                confirm_button = testid(ui.button(t("workspace.transfer"), on_click=lambda: dialog.submit(radio.value))
+                confirm_button = testid(ui.button(confirm_label or t("workspace.transfer"),
+                                                  on_click=lambda: dialog.submit(radio.value))
                                         .props("unelevated no-caps color=primary"), "confirm-transfer")
                 confirm_button.bind_enabled_from(radio, "value", backward=lambda v: v is not None)
     result = await dialog

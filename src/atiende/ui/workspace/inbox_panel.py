@@ -40,18 +40,22 @@ def _row(item: InboxItem, active: bool, now: datetime, on_open: Open) -> None:
             .classes("q-py-sm"):
         with ui.item_section().props("avatar"):
             look.channel_icon(item.channel_kind)
-        with ui.item_section().style("min-width: 0"):
+        with ui.item_section().classes("ws-row-main"):
             ui.label(item.contact_name or t("workspace.unnamed")) \
-                .classes("text-body2 text-weight-medium ellipsis").props('data-testid="inbox-contact"')
-            with ui.row().classes("items-center no-wrap gap-1 text-caption"):
-                ui.label(item.campaign_name).classes("text-teal-9 ellipsis")
+                .classes("w-full text-body2 text-weight-medium ellipsis").props('data-testid="inbox-contact"')
+            with ui.row().classes("w-full items-center no-wrap gap-1 text-caption"):
+                ui.label(item.campaign_name).classes("text-teal-9 ellipsis").style("min-width: 0")
                 if item.waiting_since:
                     with ui.row().classes("items-center no-wrap gap-0").props('data-testid="waiting"'):
                         ui.icon("hourglass_top", size="0.9rem", color="orange-8")
                         since_label(item.waiting_since, now, classes="text-orange-9")
             prefix = t("workspace.you") + ": " if item.last_direction == Direction.outbound else ""
-            ui.label(prefix + item.last_text).classes("text-caption text-grey-8 ellipsis") \
-                .props('data-testid="inbox-preview"')
+            with ui.row().classes("w-full items-center no-wrap gap-1"):
+                if item.attachments_only:
+                    ui.icon("attach_file", size="0.9rem", color="grey-7").props(
+                        f'aria-label="{t("workspace.attach")}" role="img" data-testid="preview-attachment"')
+                ui.label(prefix + item.last_text).classes("text-caption text-grey-8 ellipsis") \
+                    .style("min-width: 0; flex: 1 1 0").props('data-testid="inbox-preview"')
         with ui.item_section().props("side top").classes("items-end gap-1"):
             if item.last_at:
                 ui.label(look.moment(item.last_at, item.timezone, now)).classes("text-caption text-grey-7")

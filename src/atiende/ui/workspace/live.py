@@ -14,6 +14,7 @@ from nicegui import background_tasks, ui
 from nicegui.client import Client
 
 from atiende.bus import BusEvent, EventBus, Subscription
+from atiende.deps import engine_of
 from atiende.jobs import JobContext
 from atiende.ui.context import SessionExpired
 from atiende.ui.runtime import runtime
@@ -26,12 +27,8 @@ Handle = Callable[[list[BusEvent]], Awaitable[None]]
 
 
 def engine() -> JobContext:
-    """The engine's context (database, clock, bus, settings, http), as the REST API uses it: work
-    enqueued by an action wakes the jobs worker right after commit."""
-    worker = runtime().app.state.worker
-    context: JobContext = worker.context
-    context.extras.setdefault("wake", worker.wake)
-    return context
+    """The engine's context, as the REST API uses it (``deps.engine_of``)."""
+    return engine_of(runtime().app)
 
 
 def event_bus() -> EventBus:

@@ -8,8 +8,11 @@ from typing import Any
 
 from nicegui import ui
 
+from atiende.channels.media import MediaStore
 from atiende.conversations.models import Conversation, Direction, Message, SenderKind
-from atiende.i18n import t
+from atiende.i18n import t, tn
+from atiende.ui.components import prop
+from atiende.ui.runtime import runtime
 from atiende.ui.workspace import look
 
 
@@ -41,23 +44,31 @@ def bubble(message: Message, authors: dict[int, str], timezone: str, now: dateti
             if message.text:
                 ui.label(message.text).classes("text-body2").style("white-space: pre-wrap; word-break: break-word") \
                     .props('data-testid="message-text"')
-            attachments(message.attachments or [])
+            attachments(message.attachments or [], message.conversation_id, now)
             with ui.row().classes("items-center gap-1 self-end no-wrap"):
                 ui.label(look.moment(message.created_at, timezone, now)).classes("text-caption text-grey-7")
                 if not inbound:
                     look.tick(message.status, message.failure_reason)
 
 
-def attachments(items: Sequence[dict[str, Any]]) -> None:
+def attachments(items: Sequence[dict[str, Any]], conversation_id: int, now: datetime) -> None:
+    """Files stored by Atiende are shown (with a grant to fetch them, see ``MediaStore.grant``);
+    any other address is only a link, so opening a conversation never makes the browser fetch it.
+    Names are text, set as values, never inside a props string."""
+    store = MediaStore(runtime().settings)
     for item in items:
         url, kind = str(item.get("url", "")), str(item.get("kind", "document"))
-        name = str(item.get("name") or url.rsplit("/", 1)[-1] or t("workspace.attachment"))
+        name = str(item.get("name") or url.split("?", 1)[0].rsplit("/", 1)[-1] or t("workspace.attachment"))
         if not url.startswith(("http://", "https://")):
             continue
+        if store.name_of(url) is None:
+            kind = "link"
+        url = store.grant(url, conversation_id, now)
         if kind in ("image", "sticker"):
-            with ui.link(target=url, new_tab=True).props(f'aria-label="{name}"'):
-                ui.image(url).classes("rounded-borders").style("width: 220px; max-height: 260px") \
-                    .props(f'fit=contain alt="{name}" data-testid="attachment-image"')
+            with prop(ui.link(target=url, new_tab=True), "aria-label", name):
+                image = ui.image(url).classes("rounded-borders").style("width: 220px; max-height: 260px") \
+                    .props('fit=contain data-testid="attachment-image"')
+                prop(image, "alt", name).tooltip(name)
         elif kind in ("voice", "audio"):
             with ui.row().classes("items-center gap-1 no-wrap"):
                 ui.icon("mic" if kind == "voice" else "audiotrack", color="grey-7")
@@ -87,7 +98,7 @@ def history(earlier: Sequence[tuple[Conversation, list[Message]]], authors: dict
         for conversation, messages in reversed(earlier):
             opened = conversation.opened_at
             when = f"{look.day(opened, timezone)} {look.clock_time(opened, timezone)}"
-            title = t("workspace.history_item", date=when, count=len(messages))
+            title = tn("workspace.history_item", len(messages), date=when)
             with ui.expansion(title, icon="history").classes("w-full bg-grey-2 rounded-borders") \
                     .props(f'dense data-testid="history-{conversation.id}"'):
                 with ui.column().classes("w-full gap-2 q-pa-sm opacity-80"):

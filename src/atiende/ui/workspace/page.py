@@ -22,7 +22,9 @@ from atiende.conversations.events import (
 from atiende.conversations.inbox import InboxItem, agent_inbox
 from atiende.conversations.service import conversation_service
 from atiende.conversations.staffing import staffing_service
-from atiende.conversations.workview import TemplateChoice, WorkView, transfer_targets, work_view
+from atiende.channels.protocol import TemplateChoice
+from atiende.conversations.workview import WorkView, transfer_targets, work_view
+from atiende.ui.workspace import send_context
 from atiende.errors import AtiendeError
 from atiende.i18n import t
 from atiende.ui.components import testid
@@ -39,15 +41,31 @@ from atiende.ui.workspace.templates import TemplatePicker
 
 SEEN = "workspace_seen"
 # Laptops and wider: inbox, conversation and panel side by side. Tablets: a narrower inbox, and the
-# panel opens over the conversation with the (i) button of the conversation's header.
-NARROW_CSS = """
-.ws-inbox { width: 310px; flex: none; }
+# panel opens over the conversation with the (i) button of the conversation's header. Phones: one
+# column — the inbox, or the open conversation with a back arrow to the inbox; the panel covers it.
+LAYOUT_CSS = """
+.ws-root { height: calc(100vh - 120px); min-height: 480px; }
+.ws-inbox { width: 310px; flex: none; min-width: 0; }
+.ws-center { min-width: 0; }
+.ws-row-main { min-width: 0; align-items: stretch; }
+.ws-row-main > * { max-width: 100%; }
 .ws-panel { width: 300px; flex: none; background: white; }
+.ws-back { display: none !important; }
 @media (max-width: 1023px) {
   .ws-inbox { width: 270px; }
   .ws-panel { display: none !important; position: absolute; right: 0; top: 0; bottom: 0; z-index: 5;
               box-shadow: -4px 0 12px rgba(0, 0, 0, .15); }
   .ws-panel.ws-open { display: flex !important; }
+}
+@media (max-width: 599px) {
+  .nicegui-content, .ws-main { padding: 0 !important; }
+  .ws-root { height: calc(100dvh - 75px); min-height: 420px; border-radius: 0 !important; }
+  .ws-inbox { width: 100%; border-right: 0 !important; }
+  .ws-center { display: none !important; }
+  .ws-reading .ws-inbox { display: none !important; }
+  .ws-reading .ws-center { display: flex !important; width: 100%; }
+  .ws-back { display: inline-flex !important; }
+  .ws-panel { width: 100%; }
 }
 """
 LEAVING = ("conversation.transferred", "conversation.closed", "conversation.queued", "conversation.assigned",
@@ -65,6 +83,7 @@ class Workspace:
         self.items: list[InboxItem] = []
         self.selected: int | None = None
         self.work: WorkView | None = None
+        self.send_context: send_context.SendContext | None = None  # the send this conversation answers
         self.panel: SidePanel | None = None
         self.composer: Composer | None = None
         self.rendered: set[int] = set()
@@ -78,16 +97,13 @@ class Workspace:
             me = acting.caller.membership(self.context.client_id)
             self.membership_id, self.presence = me.id, me.presence
             self.agent_name = acting.caller.user.full_name or acting.caller.user.email
-            replies = await canned_reply_service.all_of(acting.session, acting.caller, self.context.client_id)
-            self.canned = [CannedItem(r.shortcut, r.title, r.text) for r in replies if r.active]
             now = acting.clock.now()
         assets.install(now)
         main = ui.context.slot.parent
-        main.classes(remove="max-w-screen-xl q-pa-md", add="q-pa-sm")
-        ui.add_css(NARROW_CSS)
-        self.root = ui.row().classes("w-full no-wrap gap-0 bg-white rounded-borders shadow-1 overflow-hidden "
-                                     "relative-position") \
-            .style("height: calc(100vh - 120px); min-height: 480px").props('data-testid="workspace"')
+        main.classes(remove="max-w-screen-xl q-pa-md", add="q-pa-sm ws-main")
+        ui.add_css(LAYOUT_CSS)
+        self.root = ui.row().classes("ws-root w-full no-wrap gap-0 bg-white rounded-borders shadow-1 overflow-hidden "
+                                     "relative-position").props('data-testid="workspace"')
         with self.root:
             with ui.column().classes("gap-0 h-full border-r border-gray-200 no-wrap") \
                     .classes("ws-inbox"):
@@ -97,17 +113,26 @@ class Workspace:
                                      .classes("w-full q-px-sm q-pb-sm"), "inbox-search")
                 with self.search.add_slot("prepend"):
                     ui.icon("search")
-                self.inbox = ui.column().classes("w-full gap-0 overflow-y-auto flex-grow no-wrap") \
+                self.inbox = ui.column().classes("w-full gap-0 overflow-y-auto overflow-x-hidden flex-grow no-wrap") \
                     .props('data-testid="inbox"')
-            self.center = ui.column().classes("gap-0 h-full flex-grow no-wrap bg-grey-1").style("min-width: 0")
+            self.center = ui.column().classes("ws-center gap-0 h-full flex-grow no-wrap bg-grey-1")
             self.right = ui.column().classes("gap-0 h-full overflow-y-auto no-wrap border-l border-gray-200 ws-panel")
         self._nothing_open()
         LiveFeed(self._wants, self._on_events)
         ui.keyboard(on_key=self._on_key, ignore=[])
+        await self.reload_canned()
         await self.reload_inbox()
         wanted = self.context.query.get("c", "")
-        if wanted.isdigit() and any(i.conversation_id == int(wanted) for i in self.items):
+        if wanted.isdigit() and len(wanted) < 10:  # also one the agent served and closed (read-only)
             await self.open(int(wanted))
+
+    async def reload_canned(self) -> list[CannedItem]:
+        """The client's active quick replies, read again each time the agent starts a "/": one a
+        supervisor adds reaches the agents without reloading the page (on any process)."""
+        async with act() as acting:
+            replies = await canned_reply_service.all_of(acting.session, acting.caller, self.context.client_id)
+        self.canned = [CannedItem(r.shortcut, r.title, r.text) for r in replies if r.active]
+        return self.canned
 
     def _presence_bar(self) -> None:
         with ui.row().classes("w-full items-center no-wrap gap-1 q-pa-sm"):
@@ -121,6 +146,7 @@ class Workspace:
             self.presence_toggle.props(f'aria-label="{t("workspace.presence.label")}"')
 
     def _nothing_open(self) -> None:
+        self.root.classes(remove="ws-reading")
         self.center.clear()
         self.right.clear()
         with self.center, ui.column().classes("w-full h-full items-center justify-center gap-2 text-center q-pa-lg"):
@@ -197,11 +223,20 @@ class Workspace:
         try:
             async with act() as acting:
                 self.work = await work_view(acting.session, acting.caller, conversation_id, now=acting.clock.now())
+                self.send_context = await send_context.load(acting.session, self.work.conversation)
         except AtiendeError as exc:
             errors.show(exc)
             return
         self.selected = conversation_id
         self._render_conversation()
+        self._render_inbox()
+        self.root.classes(add="ws-reading")  # on a phone the conversation replaces the inbox
+
+    def back_to_inbox(self) -> None:
+        """Phones: from the open conversation back to the inbox (what was typed is kept)."""
+        self._keep_draft()
+        self.selected, self.work, self.panel, self.composer = None, None, None, None
+        self._nothing_open()
         self._render_inbox()
 
     def _render_conversation(self) -> None:
@@ -221,15 +256,18 @@ class Workspace:
                 TemplatePicker(work, self.send_template)
             elif work.mine:
                 self.composer = Composer(work, self.canned, agent_name=self.agent_name, on_send=self.send,
+                                         reload_canned=self.reload_canned,
                                          draft=self.drafts.get(work.conversation.id, ""))
             else:
                 ui.label(t("workspace.not_yours")).classes("w-full text-center q-pa-md text-grey-8 bg-amber-1")
         with self.right:
             with ui.row().classes("w-full justify-end lt-md q-pt-xs q-px-xs"):
-                ui.button(icon="close", on_click=lambda: self.right.classes(remove="ws-open")) \
-                    .props(f'flat round dense aria-label="{t("common.close")}"')
+                testid(ui.button(icon="close", on_click=lambda: self.right.classes(remove="ws-open"))
+                       .props(f'flat round dense aria-label="{t("common.close")}"'), "details-close")
             self.panel = SidePanel(work, PanelActions(save_fields=self.save_fields, set_stage=self.set_stage,
                                                       transfer=self.transfer, close=self.close), now)
+            if self.send_context is not None:
+                send_context.send_card(self.send_context)
         if self.composer:
             self.composer.focus()
 
@@ -240,14 +278,20 @@ class Workspace:
     def _header(self, work: WorkView) -> None:
         conversation = work.conversation
         with ui.row().classes("w-full items-center no-wrap gap-2 q-px-md q-py-sm bg-white border-b border-gray-200"):
+            back = ui.button(icon="arrow_back", on_click=self.back_to_inbox) \
+                .props(f'flat round dense aria-label="{t("workspace.back_to_inbox")}"').classes("ws-back")
+            testid(back, "back-to-inbox")
             look.channel_icon(work.channel_kind.value)
             with ui.column().classes("gap-0 flex-grow").style("min-width: 0"):
                 ui.label(conversation.contact.name or t("workspace.unnamed")) \
                     .classes("text-subtitle1 text-weight-medium ellipsis").props('role="heading" aria-level="1"')
                 ui.label(f"{work.campaign_name} · #{conversation.id}").classes("text-caption text-grey-7")
+            if work.mine and conversation.contact.exclusive_agent_id == conversation.assigned_membership_id:
+                ui.badge(t("contacts.exclusive_badge"), color="teal-8").props('data-testid="header-cartera"') \
+                    .tooltip(t("contacts.exclusive_badge_help"))
             if work.view.phone:
                 ui.label(work.view.phone).classes("text-caption text-grey-8").props('data-testid="header-phone"')
-            ui.icon("keyboard", color="grey-6").tooltip(t("workspace.shortcuts"))
+            ui.icon("keyboard", color="grey-6").classes("gt-xs").tooltip(t("workspace.shortcuts"))
             details = ui.button(icon="info", on_click=lambda: self.right.classes(
                 toggle="ws-open")).props(f'flat round dense aria-label="{t("workspace.details")}"').classes("lt-md")
             testid(details, "details-toggle")

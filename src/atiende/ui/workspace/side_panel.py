@@ -10,9 +10,10 @@ from nicegui import ui
 
 from atiende.conversations.workview import WorkView, close_blockers
 from atiende.i18n import t
-from atiende.ui.components import testid
+from atiende.ui.components import prop, testid
 from atiende.ui.workspace import look
 from atiende.ui.workspace.fields_form import FieldsForm
+from atiende.ui.workspace.outcome import outcome
 
 
 class PanelActions:
@@ -40,6 +41,8 @@ class SidePanel:
             else:
                 notice = ui.label(t("workspace.not_yours")).props('data-testid="not-yours"')
                 notice.classes("text-body2 text-grey-8 bg-amber-1 q-pa-sm rounded-borders")
+                with ui.card().props("flat bordered").classes("w-full q-pa-sm gap-1"):
+                    outcome(work)
 
     def _contact(self, now: datetime) -> None:
         conversation = self.work.conversation
@@ -47,6 +50,9 @@ class SidePanel:
             ui.label(t("workspace.contact")).classes("text-overline text-grey-7")
             ui.label(conversation.contact.name or t("workspace.unnamed")).classes("text-subtitle1 text-weight-medium") \
                 .props('data-testid="contact-name"')
+            if self.work.mine and conversation.contact.exclusive_agent_id == conversation.assigned_membership_id:
+                ui.badge(t("contacts.exclusive_badge"), color="teal-8").props('data-testid="cartera-badge"') \
+                    .tooltip(t("contacts.exclusive_badge_help"))
             if self.work.view.phone:
                 with ui.row().classes("items-center gap-1"):
                     ui.icon("call", size="1rem", color="grey-7")
@@ -76,8 +82,9 @@ class SidePanel:
         self.typification = testid(
             ui.select({c.id: c.label for c in work.typifications}, label=t("workspace.typification"),
                       value=None, clearable=True, with_input=True)
-            .props(f'outlined dense hint="{t("workspace.typification_default", name=work.default_typification)}"')
+            .props("outlined dense")
             .classes("w-full"), "typification")
+        prop(self.typification, "hint", t("workspace.typification_default", name=work.default_typification))
         self.blockers = ui.column().classes("w-full gap-1").props('role="status" data-testid="close-blockers"')
         with ui.row().classes("w-full gap-2 no-wrap"):
             if work.can_transfer:

@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from atiende.conversations.workview import TemplateChoice, WorkView
+from atiende.channels.protocol import TemplateChoice
+from atiende.conversations.workview import WorkView
 from atiende.i18n import t
 from atiende.ui.components import testid
 

@@ -16,20 +16,32 @@
   var T = {
     es: {open: "Abrir el chat", close: "Cerrar el chat", title: "Chatea con nosotros", placeholder: "Escribe tu mensaje…",
       label: "Mensaje", send: "Enviar", attach: "Adjuntar un archivo", you: "Tú", agent: "Agente", bot: "Asistente",
-      system: "Aviso", name: "Nombre", email: "Correo electrónico", phone: "Teléfono (+57…)", start: "Iniciar chat",
+      system: "Aviso", name: "Nombre", email: "Correo electrónico", phone: "Teléfono", start: "Iniciar chat",
       prechat: "Cuéntanos quién eres para atenderte mejor.", need: "Escribe tu correo o tu teléfono.",
       offline: "Estamos fuera de horario.", unavailable: "El chat no está disponible en este momento.",
       closed: "La conversación terminó. Escribe de nuevo si necesitas algo más.", error: "No se pudo enviar. Reintenta.",
       wait: "Demasiados mensajes seguidos; espera unos segundos.", yes: "Sí", no: "No", unread: " mensajes nuevos",
-      sending: "enviando…", file: "Archivo", rating: "Califica de 1 a 5"},
+      sending: "enviando…", file: "Archivo", rating: "Califica de 1 a 5",
+      queued: "Un asesor te atenderá en breve.", position: "Estás en el puesto {n} de la cola. Un asesor te atenderá en breve.",
+      network: "Sin conexión con el chat. Revisa tu internet y reintenta.",
+      codes: {"phone.invalid": "No reconocemos ese teléfono. Revisa los dígitos o escríbelo con el indicativo del país (+57…).",
+        "webchat.origin_not_allowed": "Este sitio no puede usar este chat.", "webchat.chat_unavailable": "El chat no está disponible en este momento."},
+      fields: {name: "Revisa tu nombre (hasta 120 caracteres).", email: "Revisa el correo electrónico (por ejemplo ana@correo.com).",
+        phone: "Revisa el teléfono.", text: "Revisa tu mensaje.", file: "No pudimos recibir ese archivo.", attachments: "No pudimos adjuntar ese archivo."}},
     en: {open: "Open chat", close: "Close chat", title: "Chat with us", placeholder: "Type your message…",
       label: "Message", send: "Send", attach: "Attach a file", you: "You", agent: "Agent", bot: "Assistant",
-      system: "Notice", name: "Name", email: "Email", phone: "Phone (+1…)", start: "Start chat",
+      system: "Notice", name: "Name", email: "Email", phone: "Phone", start: "Start chat",
       prechat: "Tell us who you are so we can help you better.", need: "Enter your email or phone.",
       offline: "We are outside business hours.", unavailable: "Chat is not available right now.",
       closed: "The conversation ended. Write again if you need anything else.", error: "Could not send. Try again.",
       wait: "Too many messages in a row; wait a few seconds.", yes: "Yes", no: "No", unread: " new messages",
-      sending: "sending…", file: "File", rating: "Rate from 1 to 5"}
+      sending: "sending…", file: "File", rating: "Rate from 1 to 5",
+      queued: "An agent will be with you shortly.", position: "You are number {n} in the queue. An agent will be with you shortly.",
+      network: "No connection to the chat. Check your internet and try again.",
+      codes: {"phone.invalid": "We could not read that phone number. Check the digits or write it with the country code (+1…).",
+        "webchat.origin_not_allowed": "This site may not use this chat.", "webchat.chat_unavailable": "Chat is not available right now."},
+      fields: {name: "Check your name (up to 120 characters).", email: "Check the email address (e.g. ana@mail.com).",
+        phone: "Check the phone number.", text: "Check your message.", file: "We could not receive that file.", attachments: "We could not attach that file."}}
   }[lang];
   var color = /^#[0-9a-fA-F]{3,8}$/.test(script.getAttribute("data-color") || "") ? script.getAttribute("data-color") : "#0b6bcb";
 
@@ -43,7 +55,8 @@
   var root = host.attachShadow ? host.attachShadow({mode: "open"}) : host;
   var css = ":host{all:initial}[hidden]{display:none!important}*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}" +
     ".bubble{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:" + color +
-    ";color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000;font-size:26px}" +
+    ";color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000;display:flex;align-items:center;justify-content:center}" +
+    ".icon{display:block;flex:none}.attach{display:flex;align-items:center}.msg a.file{display:inline-flex;align-items:center;gap:4px}" +
     ".bubble:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}" +
     ".badge{position:absolute;top:-4px;right:-4px;background:#c62828;color:#fff;border-radius:10px;font-size:12px;padding:2px 6px}" +
     ".panel{position:fixed;right:20px;bottom:88px;width:min(370px,calc(100vw - 24px));height:min(560px,calc(100vh - 110px));" +
@@ -65,6 +78,7 @@
     ".attach{background:#e8edf3;color:#1b1b1b}.alert{color:#b00020;font-size:13px;padding:0 12px 6px}" +
     "form.pre{padding:14px;display:flex;flex-direction:column;gap:8px;overflow-y:auto}form.pre label{font-size:13px;display:flex;flex-direction:column;gap:3px}" +
     "form.pre input{border:1px solid #c9d1da;border-radius:8px;padding:8px;font-size:15px}" +
+    "form.pre input[aria-invalid=true]{border-color:#c62828;outline-color:#c62828}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}" +
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100vh;border-radius:0}.bubble{right:14px;bottom:14px}}";
 
@@ -78,10 +92,25 @@
     return node;
   }
 
+  // Icons are inline SVG (Material Design paths): an emoji is an empty box where no emoji font is installed.
+  var ICONS = {
+    chat: "M20 2H4c-1.1 0-1.99.9-1.99 2L2 22l4-4h14c1.1 0 2-.9 2-2V4c0-1.1-.9-2-2-2zM6 9h12v2H6V9zm8 5H6v-2h8v2zm4-6H6V6h12v2z",
+    attach: "M16.5 6v11.5c0 2.21-1.79 4-4 4s-4-1.79-4-4V5c0-1.38 1.12-2.5 2.5-2.5s2.5 1.12 2.5 2.5v10.5c0 .55-.45 1-1 1s-1-.45-1-1V6H10v9.5c0 1.38 1.12 2.5 2.5 2.5s2.5-1.12 2.5-2.5V5c0-2.21-1.79-4-4-4S7 2.79 7 5v12.5c0 3.04 2.46 5.5 5.5 5.5s5.5-2.46 5.5-5.5V6h-1.5z",
+    file: "M14 2H6c-1.1 0-1.99.9-1.99 2L4 20c0 1.1.89 2 1.99 2H18c1.1 0 2-.9 2-2V8l-6-6zm2 16H8v-2h8v2zm0-4H8v-2h8v2zm-3-5V3.5L18.5 9H13z"
+  };
+  function icon(name, size) {
+    var ns = "http://www.w3.org/2000/svg", svg = document.createElementNS(ns, "svg"), path = document.createElementNS(ns, "path");
+    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", size); svg.setAttribute("height", size);
+    svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false"); svg.setAttribute("class", "icon");
+    path.setAttribute("d", ICONS[name]); path.setAttribute("fill", "currentColor");
+    svg.appendChild(path);
+    return svg;
+  }
+
   var title = script.getAttribute("data-title") || T.title;
   var badge = el("span", {"class": "badge", hidden: "", "aria-hidden": "true"});
   var bubble = el("button", {"class": "bubble", type: "button", "aria-label": T.open, "aria-expanded": "false",
-    "aria-controls": "atiende-panel", onclick: function () { toggle(); }}, [el("span", {text: "💬", "aria-hidden": "true"}), badge]);
+    "aria-controls": "atiende-panel", onclick: function () { toggle(); }}, [icon("chat", "28"), badge]);
   var note = el("div", {"class": "note", hidden: "", role: "status"});
   var log = el("div", {"class": "log", role: "log", "aria-live": "polite", "aria-label": title, tabindex: "0"});
   var quick = el("div", {"class": "quick", hidden: "", role: "group", "aria-label": T.rating});
@@ -89,8 +118,8 @@
   var input = el("textarea", {id: "atiende-text", rows: "1", placeholder: T.placeholder, maxlength: "4096"});
   var fileInput = el("input", {type: "file", hidden: "", tabindex: "-1",
     accept: "image/*,audio/*,video/mp4,application/pdf,.doc,.docx,.xls,.xlsx,.txt,.csv"});
-  var attachButton = el("button", {"class": "attach", type: "button", hidden: "", "aria-label": T.attach, text: "📎",
-    onclick: function () { fileInput.click(); }});
+  var attachButton = el("button", {"class": "attach", type: "button", hidden: "", "aria-label": T.attach,
+    onclick: function () { fileInput.click(); }}, [icon("attach", "20")]);
   var compose = el("form", {"class": "compose", onsubmit: function (e) { e.preventDefault(); sendText(); }}, [
     el("label", {"for": "atiende-text", "class": "sr", text: T.label}), attachButton, input, fileInput,
     el("button", {"class": "send", type: "submit", text: T.send})]);
@@ -114,7 +143,7 @@
     var phone = el("input", {name: "phone", type: "tel", autocomplete: "tel", maxlength: "32"});
     return el("form", {"class": "pre", hidden: "", onsubmit: function (e) {
       e.preventDefault();
-      if (!email.value.trim() && !phone.value.trim()) { say(T.need); return; }
+      if (!email.value.trim() && !phone.value.trim()) { say(T.need); markInvalid(null); return; }
       startSession({name: name.value.trim(), email: email.value.trim() || null, phone: phone.value.trim() || null});
     }}, [el("p", {text: T.prechat}), el("label", {}, [document.createTextNode(T.name), name]),
       el("label", {}, [document.createTextNode(T.email), email]), el("label", {}, [document.createTextNode(T.phone), phone]),
@@ -129,13 +158,31 @@
     return fetch(API + path, {method: method, headers: headers, mode: "cors", credentials: "omit",
       body: body ? (isForm ? body : JSON.stringify(body)) : undefined}).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
-        if (!r.ok) { var err = new Error(data.detail || ("HTTP " + r.status)); err.status = r.status; throw err; }
+        if (!r.ok) {
+          var err = new Error(data.detail || ("HTTP " + r.status));
+          err.status = r.status; err.code = data.code; err.field = data.field; throw err;
+        }
         return data;
       });
     });
   }
 
   function say(text) { alertBox.textContent = text || ""; }
+
+  // What went wrong, in the widget's language: by the server's code, else by the field it names
+  // (the server's own English detail never reaches the visitor).
+  function problem(err) {
+    if (err.status === 429) return T.wait;
+    if (!err.status) return T.network;
+    var field = String(err.field || "").split(".")[0];
+    return T.codes[err.code] || T.fields[field] || T.error;
+  }
+
+  function markInvalid(field) {
+    Array.prototype.forEach.call(pre.querySelectorAll("input"), function (input) {
+      if (input.name === field) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+    });
+  }
 
   function save() { try { localStorage.setItem(KEY, JSON.stringify({token: state.token})); } catch (e) { /* private mode */ } }
 
@@ -145,13 +192,14 @@
     return call("POST", "/session", body).then(function (data) {
       state.token = data.visitor_token; save();
       state.config = data.config;
+      say(""); markInvalid(null);  // a correct answer clears the last error
       render(data);
       showPrechat(false);
       applyConfig();
       welcome();
       if (state.open) input.focus();
       connect();
-    }).catch(function (err) { say(err.message); });
+    }).catch(function (err) { say(problem(err)); markInvalid(String(err.field || "")); });
   }
 
   function applyConfig() {
@@ -190,7 +238,7 @@
     }).catch(function (err) {
       if (pending) pending.remove();
       if (!err.status && !retried) return post(body, true);  // network hiccup: same id, stored once
-      if (err.status === 429) say(T.wait); else say(err.message || T.error);
+      say(problem(err));
       if (body.text && !input.value) input.value = body.text;
     });
   }
@@ -203,7 +251,7 @@
     call("POST", "/attachments", form, true).then(function (att) {
       say("");
       post({client_message_id: newId(), text: "", attachments: [att.url]});
-    }).catch(function (err) { say(err.message || T.error); });
+    }).catch(function (err) { say(problem(err)); });
   }
 
   // --- live updates: WebSocket first, long polling when it is not available -------------------------
@@ -249,7 +297,8 @@
       if (!/^https?:\/\//.test(a.url || "")) return;
       if (a.kind === "image" || a.kind === "sticker") node.appendChild(el("img", {src: a.url, alt: a.name || T.file, loading: "lazy"}));
       else if (a.kind === "audio" || a.kind === "voice") node.appendChild(el("audio", {src: a.url, controls: ""}));
-      else node.appendChild(el("div", {}, [el("a", {href: a.url, target: "_blank", rel: "noopener noreferrer", text: "📄 " + (a.name || T.file)})]));
+      else node.appendChild(el("div", {}, [el("a", {href: a.url, target: "_blank", rel: "noopener noreferrer", "class": "file"},
+        [icon("file", "16"), document.createTextNode(a.name || T.file)])]));
     });
     log.appendChild(node);
     log.scrollTop = log.scrollHeight;
@@ -264,9 +313,11 @@
       state.lastId = Math.max(state.lastId, m.id);
       addBubble(m);
       if (m.sender !== "visitor") { fresh++; state.newestOurs = Math.max(state.newestOurs || 0, m.id); }
+      state.choices = m.sender === "bot" ? (m.choices || []) : [];  // a bot's menu, until anyone writes again
     });
-    if ("status" in data) { state.status = data.status; state.survey = data.survey_kind; }
+    if ("status" in data) { state.status = data.status; state.survey = data.survey_kind; state.queue = data.queue_position; }
     renderQuick();
+    renderQueue();
     if (fresh && !state.open) { state.unread += fresh; }
     updateBadge();
     markRead();
@@ -274,16 +325,27 @@
 
   function renderQuick() {
     quick.textContent = "";
-    var options = state.survey === "rating" ? ["1", "2", "3", "4", "5"] : state.survey === "yes_no" ? [T.yes, T.no] : [];
+    var options = state.survey === "rating" ? ["1", "2", "3", "4", "5"] : state.survey === "yes_no" ? [T.yes, T.no]
+      : (state.choices || []);
     options.forEach(function (o) {
       quick.appendChild(el("button", {type: "button", text: o, onclick: function () {
         post({client_message_id: newId(), text: o === T.yes ? "sí" : o === T.no ? "no" : o, attachments: []});
       }}));
     });
     quick.hidden = !options.length;
+    log.scrollTop = log.scrollHeight;  // the options take room under the log: keep its end in view
     var closed = state.status === "closed";
     if (closed && !note.hidden && note.textContent !== T.closed) return;
     if (closed) { note.textContent = T.closed; note.hidden = false; } else if (note.textContent === T.closed) applyConfig();
+  }
+
+  // While queued (and the channel says so): "un asesor te atenderá en breve", with the place when known.
+  var queueNote = el("div", {"class": "note queue", hidden: "", role: "status", "aria-live": "polite"});
+  panel.insertBefore(queueNote, log);
+  function renderQueue() {
+    var waiting = state.status === "queued" && typeof state.queue === "number";
+    queueNote.textContent = !waiting ? "" : state.queue > 0 ? T.position.replace("{n}", state.queue) : T.queued;
+    queueNote.hidden = !waiting;
   }
 
   function updateBadge() {
@@ -329,7 +391,7 @@
         state.config = data.config; applyConfig();
         if (data.config.prechat_form) { state.pendingToken = data.visitor_token; showPrechat(true); return; }
         state.token = data.visitor_token; save(); render(data); connect();
-      }).catch(function (err) { say(err.message); loading = null; });
+      }).catch(function (err) { say(problem(err)); loading = null; });
       return loading;
     }
     loading = startSession(null);

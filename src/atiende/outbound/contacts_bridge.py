@@ -1,0 +1,7 @@
+"""The contacts directory as the outbound sends use it: one contact per phone and client, and
+its consent per channel kind. A re-export, so the sends name exactly what they depend on."""
+
+from atiende.contacts.consent import is_opted_out, opt_out
+from atiende.contacts.service import upsert_by_phone
+
+__all__ = ["is_opted_out", "opt_out", "upsert_by_phone"]

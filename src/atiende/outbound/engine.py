@@ -1,0 +1,480 @@
+"""The engine of a send: one durable job per send (``run_send``) that, run after run, claims a chunk
+of pending recipients and sends each the campaign's template, paced, at most once.
+
+**At most once.** A recipient moves pending → claimed (taken by this run) → sending (recorded and
+committed *before* the HTTP call starts, for about 100 ms of slots at a time) → sent / failed, or back to pending only when Meta
+answered and so nothing reached the customer (throughput or pair-rate limits, a refused
+connection, a 5xx). A row left ``sending`` by a run that died (a crash, ``kill -9``, a timeout
+whose outcome is unknown) is marked ``uncertain`` (incierto) and is never sent again by itself:
+a customer may miss the message, but never gets it twice. (A crash makes the rows of the group
+being sent uncertain, and the successes not yet written: at most ~100 ms of sending plus the calls
+in flight.) Rows left ``claimed`` had no call yet
+and go back to pending. A run treats a row as abandoned only after ``STALE`` (longer than any run
+holds a chunk), so several workers can run without stepping on each other; claims use
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL.
+
+**Pacing.** The configured rate holds across processes: each run reserves its chunk's slots on
+the channel's ``outbound_channel_pacing`` row (in a row lock), ``1/rate`` seconds apart after the
+last slot anyone reserved, and starts each call at its slot. So over any one-second window at
+most ``rate`` calls start. Time and sleep come from the job context (tests use a fake clock).
+
+**Window and limits.** With ``respect_schedule`` a run outside the campaign's schedule (holidays
+included) waits for its next opening, and resumes by itself. The channel's daily limit of unique
+recipients (``daily_recipient_limit``, Meta's messaging limit in a moving 24 hours) defers the
+rest until the oldest attempt of the window is 24 h old; nothing is dropped.
+
+**Meta's errors.** 130429 (throughput): the recipient is retried, and the send holds with a
+back-off. 131056 (pair rate limit): that recipient is retried a minute later. 131049 (per-user
+marketing cap): failed, not retried within 24 hours. 131048 (spam rate limit) or
+``max_consecutive_failures`` failures in a row: the send pauses, with the reason. Other errors
+(131026 undeliverable, 132000/132001 template parameters or name, …): the recipient fails with
+Meta's code and title.
+"""
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from atiende.campaigns.models import Campaign
+from atiende.catalog.schedule_rules import is_open
+from atiende.catalog.schedule_snapshots import next_change_of, schedule_of
+from atiende.channels.models import Channel
+from atiende.channels.whatsapp.adapter import DEFAULT_API_VERSION
+from atiende.channels.whatsapp.client import Recipient, WhatsAppClient
+from atiende.channels.whatsapp.errors import GraphError
+from atiende.channels.whatsapp.templates import Template, TemplateParameterError
+from atiende.jobs import JobContext, backoff, enqueue, job
+from atiende.outbound import contacts_bridge
+from atiende.outbound.models import (
+    ATTEMPTED, ChannelPacing, OutboundRecipient, OutboundSend, RecipientState, SendStatus, SkipReason,
+)
+from atiende.outbound.service import daily_limit, job_key, outbound_service, render
+
+log = logging.getLogger(__name__)
+
+STALE = timedelta(minutes=10)
+CHUNK_SECONDS = 10  # a run claims at most this many seconds of sending
+MAX_CHUNK = 2000
+CONCURRENCY = 100  # calls in flight at once
+GROUPS_PER_SECOND = 10  # rows are marked sending about 100 ms of slots at a time
+MAX_RETRIES = 5  # calls that reached no one, before the recipient fails
+PAIR_RETRY = timedelta(minutes=1)
+MARKETING_CAP_REASON = "WhatsApp 131049: Meta limitó los mensajes de marketing a este usuario; no se reintenta en 24 h"
+
+THROUGHPUT, PAIR_LIMIT, MARKETING_CAP, SPAM_LIMIT = 130429, 131056, 131049, 131048
+_NOT_SENT_TRANSPORT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@job
+async def run_send(ctx: JobContext, *, send_id: int) -> None:
+    await SendRun(ctx, send_id).run()
+
+
+def _sleep(ctx: JobContext) -> Callable[[float], Awaitable[None]]:
+    return ctx.extras.get("sleep") or asyncio.sleep
+
+
+@dataclass
+class _Claimed:
+    id: int
+    phone: str
+    variables: dict[str, str]
+    contact_id: int | None
+
+
+class SendRun:
+    def __init__(self, ctx: JobContext, send_id: int) -> None:
+        self.ctx = ctx
+        self.send_id = send_id
+        self.stop_reason: str | None = None  # set when the send must pause
+        self.failures_in_row = 0
+        self.max_failures = 50
+        self.sent_rows: list[dict[str, Any]] = []  # successes not yet written (see ``_flush``)
+        self.hold: datetime | None = None
+
+    # --- the run --------------------------------------------------------------------------------
+    async def run(self) -> None:
+        plan = await self._prepare()
+        if plan is None:
+            return
+        send, channel, template, claimed = plan
+        try:
+            await self._send_all(send, channel, template, claimed)
+        except Exception:
+            await self._wrap_up()  # what went out is recorded; rows left mid-call become uncertain
+            raise
+        await self._wrap_up()  # (a dying process skips this: the next run recovers its rows)
+
+    async def _again(self, session: AsyncSession, at: datetime) -> None:
+        await enqueue(session, run_send, due_at=at, key=job_key(self.send_id), max_attempts=1000,
+                      send_id=self.send_id)
+
+    async def _prepare(self) -> tuple[OutboundSend, Channel, Template, list[_Claimed]] | None:
+        now = self.ctx.clock.now()
+        async with self.ctx.database.session() as session:
+            send = await session.scalar(select(OutboundSend).where(OutboundSend.id == self.send_id).with_for_update())
+            if send is None or send.status not in (SendStatus.scheduled, SendStatus.sending):
+                return None
+            await self._recover(session, now)
+            if send.start_at is not None and send.start_at > now:
+                await self._again(session, send.start_at)
+                return None
+            if send.status == SendStatus.scheduled:
+                send.status, send.started_at = SendStatus.sending, now
+            self.failures_in_row, self.max_failures = send.consecutive_failures, send.max_consecutive_failures
+            if send.hold_until is not None and send.hold_until > now:
+                await self._again(session, send.hold_until)
+                return None
+            channel = await session.get(Channel, send.channel_id)
+            campaign = await session.get(Campaign, send.campaign_id)
+            if channel is None or campaign is None or not channel.active:
+                send.status, send.note = SendStatus.paused, "El canal de WhatsApp no está activo"
+                return None
+            if send.respect_schedule and (wait := await self._window_wait(session, campaign, now)) is not None:
+                send.note = f"Fuera de la franja de envío; reanuda {wait.isoformat()}"
+                await self._again(session, wait)
+                return None
+            room = MAX_CHUNK
+            if (limit := daily_limit(channel)) is not None:
+                room, reopens = await self._daily_room(session, channel.id, limit, now)
+                if room <= 0:
+                    send.note = f"Límite diario del canal alcanzado ({limit}); sigue {reopens.isoformat()}"
+                    await self._again(session, reopens)
+                    return None
+            send.note = None
+            size = max(1, min(room, MAX_CHUNK, send.rate_per_second * CHUNK_SECONDS))
+            claimed = await self._claim(session, size, now)
+            if not claimed:
+                await self._finish_or_wait(session, send, now)
+                return None
+            claimed = await self._skip_opted_out(session, claimed)
+            template = await outbound_service.template_of(session, send, send.template_name or "",
+                                                          send.template_language or "")
+        return send, channel, template, claimed
+
+    async def _recover(self, session: AsyncSession, now: datetime) -> None:
+        """Rows of a run that died: a started call is uncertain (never retried), a claim is released."""
+        stale = now - STALE
+        await session.execute(update(OutboundRecipient).where(
+            OutboundRecipient.send_id == self.send_id, OutboundRecipient.state == RecipientState.sending,
+            OutboundRecipient.attempted_at < stale).values(state=RecipientState.uncertain))
+        await session.execute(update(OutboundRecipient).where(
+            OutboundRecipient.send_id == self.send_id, OutboundRecipient.state == RecipientState.claimed,
+            OutboundRecipient.claimed_at < stale).values(state=RecipientState.pending, claimed_at=None))
+
+    async def _window_wait(self, session: AsyncSession, campaign: Campaign, now: datetime) -> datetime | None:
+        schedule = await schedule_of(session, campaign.schedule_id)
+        if schedule is None or is_open(schedule, now):
+            return None
+        return next_change_of(schedule, now) or now + timedelta(days=1)
+
+    async def _daily_room(self, session: AsyncSession, channel_id: int, limit: int,
+                          now: datetime) -> tuple[int, datetime]:
+        since = now - timedelta(hours=24)
+        window = and_(OutboundRecipient.channel_id == channel_id, OutboundRecipient.attempted_at >= since,
+                      OutboundRecipient.state.in_(ATTEMPTED + (RecipientState.failed,)))
+        used = int(await session.scalar(select(func.count(func.distinct(OutboundRecipient.phone))).where(window))
+                   or 0)
+        oldest = await session.scalar(select(func.min(OutboundRecipient.attempted_at)).where(window))
+        reopens = (_aware(oldest) + timedelta(hours=24)) if oldest is not None else now + timedelta(minutes=1)
+        return limit - used, reopens
+
+    async def _claim(self, session: AsyncSession, size: int, now: datetime) -> list[_Claimed]:
+        rows = (await session.execute(
+            select(OutboundRecipient.id, OutboundRecipient.phone, OutboundRecipient.variables,
+                   OutboundRecipient.contact_id)
+            .where(OutboundRecipient.send_id == self.send_id, OutboundRecipient.state == RecipientState.pending,
+                   or_(OutboundRecipient.due_at.is_(None), OutboundRecipient.due_at <= now))
+            .order_by(OutboundRecipient.id).limit(size).with_for_update(skip_locked=True))).all()
+        if rows:
+            await session.execute(update(OutboundRecipient).where(OutboundRecipient.id.in_([r.id for r in rows]))
+                                  .values(state=RecipientState.claimed, claimed_at=now))
+        return [_Claimed(r.id, r.phone, dict(r.variables or {}), r.contact_id) for r in rows]
+
+    async def _skip_opted_out(self, session: AsyncSession, claimed: list[_Claimed]) -> list[_Claimed]:
+        keep, skipped = [], []
+        for item in claimed:
+            if item.contact_id is not None and await contacts_bridge.is_opted_out(session, item.contact_id, "whatsapp"):
+                skipped.append(item.id)
+            else:
+                keep.append(item)
+        if skipped:
+            await session.execute(update(OutboundRecipient).where(OutboundRecipient.id.in_(skipped))
+                                  .values(state=RecipientState.skipped, skip_reason=SkipReason.opted_out))
+        return keep
+
+    async def _finish_or_wait(self, session: AsyncSession, send: OutboundSend, now: datetime) -> None:
+        """Nothing to claim now: complete, or come back when a retry is due or a live run's rows settle."""
+        next_due = await session.scalar(select(func.min(OutboundRecipient.due_at)).where(
+            OutboundRecipient.send_id == self.send_id, OutboundRecipient.state == RecipientState.pending))
+        busy = await session.scalar(select(func.min(func.coalesce(OutboundRecipient.attempted_at,
+                                                                  OutboundRecipient.claimed_at))).where(
+            OutboundRecipient.send_id == self.send_id,
+            OutboundRecipient.state.in_((RecipientState.claimed, RecipientState.sending))))
+        waits = [_aware(t) for t in (next_due,) if t is not None]
+        if busy is not None:
+            waits.append(_aware(busy) + STALE)
+        if waits:
+            await self._again(session, max(now, min(waits)))
+            return
+        send.status, send.finished_at, send.note = SendStatus.completed, now, None
+
+    # --- sending ---------------------------------------------------------------------------------
+    async def _reserve(self, channel_id: int, count: int, rate: int) -> datetime:
+        """The first of ``count`` slots, ``1/rate`` s apart, after every slot reserved before."""
+        now = self.ctx.clock.now()
+        async with self.ctx.database.session() as session:
+            pacing = await session.scalar(select(ChannelPacing).where(ChannelPacing.channel_id == channel_id)
+                                          .with_for_update())
+            if pacing is None:
+                pacing = ChannelPacing(channel_id=channel_id, next_slot_at=now)
+                session.add(pacing)
+            start = max(now, _aware(pacing.next_slot_at))
+            pacing.next_slot_at = start + _slots(count, rate)
+        return start
+
+    async def _send_all(self, send: OutboundSend, channel: Channel, template: Template,
+                        claimed: list[_Claimed]) -> None:
+        """Mark a group of rows (about 100 ms of slots) *sending* in one commit, then start each
+        call at its slot and never sooner than ``1/rate`` after the previous one; successes are
+        written in batches before the next group is marked."""
+        client = _client(self.ctx, channel)
+        rate = max(1, send.rate_per_second)
+        start = await self._reserve(channel.id, len(claimed), rate)
+        sleep = _sleep(self.ctx)
+        group_size = max(1, rate // GROUPS_PER_SECOND)
+        spacing = _slots(1, rate)
+        last_start: datetime | None = None
+        semaphore = asyncio.Semaphore(int(self.ctx.extras.get("outbound_concurrency", CONCURRENCY)))
+        async with asyncio.TaskGroup() as tasks:
+            for first in range(0, len(claimed), group_size):
+                rest = [c.id for c in claimed[first:]]
+                due_check = first and (first // group_size) % GROUPS_PER_SECOND == 0
+                if self.stop_reason is not None or self.hold is not None or (
+                        due_check and await asyncio.shield(self._should_stop())):
+                    await asyncio.shield(self._release(rest))
+                    break
+                await asyncio.shield(self._flush())
+                group = claimed[first:first + group_size]
+                marked = await asyncio.shield(self._mark_sending([c.id for c in group]))
+                for offset, item in enumerate(group):
+                    if item.id not in marked:
+                        continue  # cancelled or opted out meanwhile
+                    index = first + offset
+                    slot = start + _slots(index, rate)
+                    if last_start is not None and index:  # running late: keep the gaps, shifted
+                        slot = max(slot, last_start + _slots(index, rate) - _slots(index - 1, rate))
+                    wait = (slot - self.ctx.clock.now()).total_seconds()
+                    if wait > 0:
+                        await sleep(wait)
+                    await semaphore.acquire()
+                    last_start = self.ctx.clock.now()
+                    tasks.create_task(self._one(client, send, template, item, semaphore, last_start))
+        await asyncio.shield(self._flush())
+        if last_start is not None:
+            await asyncio.shield(self._push_pacing(channel.id, last_start + spacing))
+
+    async def _push_pacing(self, channel_id: int, after: datetime) -> None:
+        """A run that fell behind its slots moves the channel's next slot past its last call."""
+        async with self.ctx.database.session() as session:
+            await session.execute(update(ChannelPacing).where(
+                ChannelPacing.channel_id == channel_id, ChannelPacing.next_slot_at < after).values(next_slot_at=after))
+
+    # The ledger's writes are shielded: a run cancelled mid-write (a worker stopping) finishes the
+    # write instead of leaving a transaction open.
+    async def _should_stop(self) -> bool:
+        async with self.ctx.database.session() as session:
+            status = await session.scalar(select(OutboundSend.status).where(OutboundSend.id == self.send_id))
+        return status != SendStatus.sending
+
+    async def _release(self, ids: list[int]) -> None:
+        async with self.ctx.database.session() as session:
+            await session.execute(update(OutboundRecipient).where(
+                OutboundRecipient.id.in_(ids), OutboundRecipient.state == RecipientState.claimed)
+                .values(state=RecipientState.pending, claimed_at=None))
+
+    async def _mark_sending(self, ids: list[int]) -> set[int]:
+        """The ledger entries, committed before the calls: from here on these rows are never sent again."""
+        async with self.ctx.database.session() as session:
+            result = await session.execute(update(OutboundRecipient).where(
+                OutboundRecipient.id.in_(ids), OutboundRecipient.state == RecipientState.claimed)
+                .values(state=RecipientState.sending, attempted_at=self.ctx.clock.now())
+                .returning(OutboundRecipient.id))
+            return set(result.scalars().all())
+
+    async def _flush(self) -> None:
+        """Write the successes gathered since the last flush, in one statement."""
+        if not self.sent_rows:
+            return
+        rows, self.sent_rows = self.sent_rows, []
+        table = OutboundRecipient.__table__
+        async with self.ctx.database.session() as session:
+            await session.execute(table.update().where(
+                table.c.id == bindparam("b_id"), table.c.state == RecipientState.sending.value).values(
+                state=RecipientState.sent.value, wamid=bindparam("b_wamid"), sent_at=bindparam("b_sent"),
+                text=bindparam("b_text"), attempted_at=bindparam("b_started")), rows)
+
+    async def _one(self, client: WhatsAppClient, send: OutboundSend, template: Template, item: _Claimed,
+                   semaphore: asyncio.Semaphore, started: datetime) -> None:
+        try:
+            try:
+                components, text = render(template, send.mapping, item.variables)
+            except TemplateParameterError as exc:
+                await self._record(item.id, failed=(132000, f"Falta un valor de la plantilla: {exc}"), text=None)
+                return
+            recipient = Recipient(external_id=item.phone.lstrip("+"), phone=item.phone)
+            try:
+                wamid = await client.send_template(recipient, template.name, template.language, components)
+            except GraphError as exc:
+                after_call = self.ctx.extras.get("outbound_after_call")
+                if after_call is not None:
+                    after_call(item.id)
+                await asyncio.shield(self._on_error(item.id, exc, text))
+                return
+            after_call = self.ctx.extras.get("outbound_after_call")
+            if after_call is not None:
+                after_call(item.id)  # tests inject a crash here: between the call and the commit
+            self.sent_rows.append({"b_id": item.id, "b_wamid": wamid, "b_sent": self.ctx.clock.now(),
+                                   "b_text": text, "b_started": started})
+            self.failures_in_row = 0
+        finally:
+            semaphore.release()
+
+    async def _on_error(self, recipient_id: int, error: GraphError, text: str) -> None:
+        now = self.ctx.clock.now()
+        code = error.code
+        if error.http_status == 0:
+            if isinstance(error.__cause__, _NOT_SENT_TRANSPORT):
+                await self._retry(recipient_id, now)
+            else:  # a timeout or a dropped answer: Meta may have sent it
+                await self._record(recipient_id, uncertain=True, text=text)
+            return
+        if code == THROUGHPUT or (error.http_status == 429 and code != PAIR_LIMIT):
+            self.hold = now + backoff(1, base_seconds=2, cap_seconds=60)
+            await self._retry(recipient_id, now, count=False)
+        elif code == PAIR_LIMIT:
+            await self._retry(recipient_id, now + PAIR_RETRY, count=False)
+        elif code == MARKETING_CAP:
+            await self._record(recipient_id, failed=(code, MARKETING_CAP_REASON), text=None)
+        elif code == SPAM_LIMIT:
+            self.stop_reason = f"Pausado: Meta aplicó su límite por spam (131048): {error.title}"[:500]
+            await self._retry(recipient_id, now, count=False)
+        elif error.http_status >= 500:
+            await self._retry(recipient_id, now + backoff(1))
+        else:
+            await self._record(recipient_id, failed=(code, error.reason), text=None)
+
+    async def _retry(self, recipient_id: int, due: datetime, *, count: bool = True) -> None:
+        """Nothing reached the customer: the row may be sent later."""
+        async with self.ctx.database.session() as session:
+            row = await session.get(OutboundRecipient, recipient_id, with_for_update=True)
+            if row is None or row.state != RecipientState.sending:
+                return
+            row.attempts += int(count)
+            if row.attempts >= MAX_RETRIES:
+                row.state, row.failed_at = RecipientState.failed, self.ctx.clock.now()
+                row.error_title = "No se pudo contactar a WhatsApp tras varios intentos"
+                self._failure()
+                return
+            row.state, row.due_at, row.claimed_at, row.attempted_at = RecipientState.pending, due, None, None
+
+    def _failure(self) -> None:
+        self.failures_in_row += 1
+        if self.failures_in_row >= self.max_failures and self.stop_reason is None:
+            self.stop_reason = f"Pausado: {self.failures_in_row} envíos fallidos seguidos"
+
+    async def _record(self, recipient_id: int, *, wamid: str | None = None, failed: tuple[int | None, str] | None = None,
+                      uncertain: bool = False, text: str | None) -> None:
+        now = self.ctx.clock.now()
+        values: dict[str, Any]
+        if wamid is not None:
+            values = {"state": RecipientState.sent, "wamid": wamid, "sent_at": now, "text": text}
+            self.failures_in_row = 0
+        elif uncertain:
+            values = {"state": RecipientState.uncertain, "text": text}
+        else:
+            assert failed is not None
+            values = {"state": RecipientState.failed, "error_code": failed[0], "error_title": failed[1][:500],
+                      "failed_at": now}
+            self._failure()
+        async with self.ctx.database.session() as session:
+            await session.execute(update(OutboundRecipient).where(
+                OutboundRecipient.id == recipient_id, OutboundRecipient.state == RecipientState.sending).values(**values))
+
+    async def _wrap_up(self) -> None:
+        """Persist the run's outcome and schedule the next run."""
+        now = self.ctx.clock.now()
+        async with self.ctx.database.session() as session:
+            send = await session.scalar(select(OutboundSend).where(OutboundSend.id == self.send_id).with_for_update())
+            if send is None:
+                return
+            send.consecutive_failures = self.failures_in_row
+            if send.status != SendStatus.sending:
+                return  # paused or cancelled meanwhile: whoever did it owns the job now
+            if self.stop_reason is not None:
+                send.status, send.note = SendStatus.paused, self.stop_reason
+                return
+            if self.hold is not None:
+                send.hold_until = self.hold
+                await self._again(session, self.hold)
+                return
+            await self._again(session, now)
+
+
+def _client(ctx: JobContext, channel: Channel) -> WhatsAppClient:
+    """The channel's client without the per-process limiter: the send paces itself across processes."""
+    credentials, config = channel.credentials or {}, channel.settings or {}
+    return WhatsAppClient(ctx.http, graph_url=ctx.settings.whatsapp_graph_url,
+                          api_version=str(config.get("api_version") or DEFAULT_API_VERSION),
+                          phone_number_id=str(config.get("phone_number_id", "")),
+                          access_token=str(credentials.get("access_token", "")))
+
+
+def _slots(count: int, rate: int) -> timedelta:
+    """``count`` slots of ``1/rate`` s, rounded up to the microsecond (so ``rate`` of them never fit in
+    less than a second)."""
+    return timedelta(microseconds=math.ceil(count * 1_000_000 / rate))
+
+
+def _aware(value: datetime) -> datetime:
+    from datetime import UTC
+
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def send_test(session: AsyncSession, ctx: JobContext, send: OutboundSend, phone: str) -> str:
+    """Enviar prueba: the send's message, with its first recipient's values, to one phone (outside
+    the ledger: a test may be repeated). Returns Meta's wamid."""
+    from atiende.kit.lists import to_e164
+    from atiende.outbound.errors import SendInvalid, TestSendRefused
+
+    try:
+        e164 = to_e164(phone)
+    except ValueError:
+        raise SendInvalid("Write the phone in international format, e.g. +573001234567", field="phone") from None
+    if not send.template_name or not send.template_language:
+        raise SendInvalid("Choose the template first", field="template_name")
+    template = await outbound_service.template_of(session, send, send.template_name, send.template_language)
+    first = await session.scalar(select(OutboundRecipient.variables).where(
+        OutboundRecipient.send_id == send.id, OutboundRecipient.skip_reason.is_(None))
+        .order_by(OutboundRecipient.row_number).limit(1))
+    variables = dict(first or {c: c for c in send.columns})
+    try:
+        components, _ = render(template, send.mapping, variables)
+    except TemplateParameterError as exc:
+        raise SendInvalid(str(exc), field=f"mapping.{exc.field}") from exc
+    channel = await session.get(Channel, send.channel_id)
+    assert channel is not None
+    try:
+        return await _client(ctx, channel).send_template(Recipient(external_id=e164.lstrip("+"), phone=e164),
+                                                          template.name, template.language, components)
+    except GraphError as exc:
+        raise TestSendRefused(exc.reason) from exc

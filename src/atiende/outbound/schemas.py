@@ -1,0 +1,138 @@
+"""The sends' REST shapes."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from atiende.outbound.models import RecipientState, SendStatus, SkipReason
+
+
+class SendCreate(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class SourceIn(BaseModel):
+    """A template parameter's value: a column of the list (``column``) or a fixed text (``value``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    column: Annotated[str | None, Field(max_length=120)] = None
+    value: Annotated[str | None, Field(max_length=1000)] = None
+
+    @model_validator(mode="after")
+    def one_of(self) -> "SourceIn":
+        if (self.column is None) == (self.value is None):
+            raise ValueError("give exactly one of column or value")
+        return self
+
+
+class MappingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    header: Annotated[list[SourceIn], Field(max_length=10)] = []
+    body: Annotated[list[SourceIn], Field(max_length=60)] = []
+    buttons: Annotated[list[SourceIn], Field(max_length=10)] = []
+    header_media: SourceIn | None = None
+
+
+class MessageIn(BaseModel):
+    template_name: Annotated[str, Field(min_length=1, max_length=512)]
+    language: Annotated[str, Field(min_length=1, max_length=20)]
+    mapping: MappingIn = MappingIn()
+
+
+class ProgrammeIn(BaseModel):
+    start_at: datetime | None = None  # None: as soon as it is launched
+    rate_per_second: Annotated[int, Field(ge=1, le=1000)] = 80
+    respect_schedule: bool = True
+    max_consecutive_failures: Annotated[int, Field(ge=1, le=10_000)] = 50
+
+
+class RowErrorOut(BaseModel):
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+class AudienceOut(BaseModel):
+    total: int
+    valid: int
+    invalid: int
+    duplicates: int
+    columns: list[str]
+    phone_column: str
+    name_column: str | None
+    preview: list[dict[str, str]]
+    errors: list[RowErrorOut]
+
+
+class SendOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    campaign_id: int
+    channel_id: int
+    name: str
+    status: SendStatus
+    columns: list[str]
+    phone_column: str
+    name_column: str | None
+    template_name: str | None
+    template_language: str | None
+    mapping: dict[str, object]
+    start_at: datetime | None
+    respect_schedule: bool
+    rate_per_second: int
+    max_consecutive_failures: int
+    note: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    counts: dict[str, int] = {}
+
+
+class RecipientOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    row_number: int
+    phone: str
+    name: str
+    contact_id: int | None
+    variables: dict[str, str]
+    state: RecipientState
+    skip_reason: SkipReason | None
+    error_code: int | None
+    error_title: str | None
+    wamid: str | None
+    attempted_at: datetime | None
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
+    failed_at: datetime | None
+    replied_at: datetime | None
+    conversation_id: int | None
+
+
+class RecipientPage(BaseModel):
+    items: list[RecipientOut]
+    total: int
+    page: int
+    limit: int
+
+
+class SendContextOut(BaseModel):
+    """What the agent sees next to a conversation that answers a send."""
+
+    send_id: int
+    send_name: str
+    template_name: str | None
+    text: str | None
+    sent_at: datetime | None
+    variables: dict[str, str]
+
+
+class TestSendIn(BaseModel):
+    phone: Annotated[str, Field(min_length=5, max_length=32)]
+
+
+class TestSendOut(BaseModel):
+    wamid: str

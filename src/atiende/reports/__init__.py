@@ -1,0 +1,1 @@
+"""Reports: metric definitions (docs/metrics.md), SLA policies, exports."""

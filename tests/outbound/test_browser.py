@@ -1,0 +1,92 @@
+"""Envíos in a real browser, against the demo's own stand-in for Meta: a supervisor uploads a list
+with a bad row, maps the template (the bubble previews the first row), launches, watches the
+counters reach *leído* and *respondido*, downloads the results; the agent gets the reply with the
+send's variables beside it."""
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+from atiende.outbound.demo import DEMO_LIST
+from tests.conftest import fresh_database
+from tests.live import LiveServer, _seed, free_port, start_server, stop_server
+from tests.workspace.harness import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = pytest.mark.browser
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.fixture(scope="module")
+def server(db_base: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    workdir = tmp_path_factory.mktemp("outbound-server")
+    with fresh_database(workdir, db_base) as url:
+        demo = asyncio.run(_seed(url))
+        port = free_port()
+        log_path = workdir / "server.log"
+        process, base = start_server(url, log_path, port=port, extra_env={
+            "ATIENDE_WHATSAPP_GRAPH_URL": f"http://127.0.0.1:{port}/demo/graph"}, demo=True)
+        try:
+            yield LiveServer(base_url=base, database_url=url, demo=demo, process=process, log_path=log_path)
+        finally:
+            stop_server(process)
+
+
+async def log_in(page: Page, email: str) -> None:
+    await page.goto("/login")
+    await page.get_by_test_id("login-email").fill(email)
+    await page.get_by_test_id("login-password").fill("atiende-demo")
+    await page.get_by_test_id("login-submit").click()
+    await expect(page).not_to_have_url(re.compile(r"/login"))
+
+
+async def pick(page: Page, testid: str, option: str) -> None:
+    await page.get_by_test_id(testid).click()
+    await page.locator(".q-menu").last.get_by_role("option", name=option, exact=True).click()
+
+
+async def test_a_payment_reminder_from_the_list_to_the_agents_inbox(
+        server: LiveServer, tmp_path: Path) -> None:
+    listing = tmp_path / "deudores.csv"
+    listing.write_text(DEMO_LIST, encoding="utf-8")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(base_url=server.base_url, viewport={"width": 1400, "height": 1000})
+            await log_in(page, "supervisor@demo.atiende.app")
+            await page.goto("/console/sends")
+            await page.get_by_test_id("send-create").click()
+            await page.locator('[data-testid="send-upload"] input[type=file]').set_input_files(str(listing))
+            await expect(page.get_by_test_id("send-audience-counts")).to_contain_text("3 válidos · 1 con teléfono")
+            await expect(page.get_by_test_id("send-row-errors")).to_contain_text("12345")
+            await expect(page.get_by_test_id("send-preview")).to_contain_text("Laura Gómez")
+            await pick(page, "send-map-header-0", "nombre")
+            await pick(page, "send-map-body-0", "monto")
+            await pick(page, "send-map-body-1", "fecha_vencimiento")
+            await pick(page, "send-map-buttons-0", "referencia")
+            await expect(page.get_by_test_id("send-bubble")).to_contain_text("$ 1.871.000 vence el 15 dic 2026")
+            await page.get_by_test_id("send-save-message").click()
+            await expect(page.get_by_test_id("review-pending")).to_have_text("3")
+            await page.get_by_test_id("send-launch").click()
+            await expect(page.get_by_test_id("count-read")).to_have_text("3", timeout=30_000)
+            await expect(page.get_by_test_id("count-replied")).to_have_text("1", timeout=30_000)
+            await expect(page.get_by_test_id("send-status")).to_have_text("Completado")
+            async with page.expect_download() as download:
+                await page.get_by_test_id("send-download").click()
+            results = Path(await (await download.value).path()).read_text(encoding="utf-8-sig")
+            assert results.count("\n") == 5 and "invalid_phone" in results and ",read," in results
+
+            agent = await browser.new_page(base_url=server.base_url, viewport={"width": 1400, "height": 900})
+            await log_in(agent, "agente1@demo.atiende.app")
+            await agent.goto("/workspace")
+            await agent.get_by_test_id("presence").get_by_role("button", name="En línea").click()
+            await agent.locator('[data-testid^="inbox-item-"]').first.click(timeout=20_000)
+            card = agent.get_by_test_id("send-context")
+            await expect(card).to_contain_text("$ 1.871.000")
+            await expect(card).to_contain_text("15 dic 2026")
+            await expect(agent.get_by_test_id("thread")).to_contain_text("¿puedo pagar en dos cuotas?")
+        finally:
+            await browser.close()
