@@ -393,7 +393,12 @@ async def test_the_visitor_sees_the_agents_hostile_reply_and_file_as_text(
     await context.add_init_script(f"localStorage.setItem('{key}', JSON.stringify({{token: '{token}'}}))")
     page = await context.new_page()
     guard = Guard(page)
-    await page.goto(f"/demo/site?channel={channel}")
+    # A shop's page on an origin the channel allows, with the one <script> tag of the widget (the demo
+    # site serves only the demo client's chat).
+    shop = f"{center.base_url}/shop-of-the-test"
+    html = f'<!doctype html><html><body><p>Tienda</p><script src="/widget.js" data-channel="{channel}"></script></body></html>'
+    await page.route(shop, lambda route: route.fulfill(body=html, content_type="text/html"))
+    await page.goto(shop)
     await page.get_by_role("button", name="Abrir el chat").click()
     panel = page.get_by_role("dialog", name="Chatea con nosotros")
     await shows_literally(panel.locator(".welcome"), WELCOME)

@@ -52,7 +52,7 @@ def center(db_base: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[C
     with receiver() as callback, live_server(workdir, db_base, extra_env={
             "NICEGUI_STORAGE_PATH": str(workdir / "nicegui"), "ATIENDE_MEDIA_DIR": str(workdir / "media"),
             "ATIENDE_WORKER_ENABLED": "true", "ATIENDE_WHATSAPP_GRAPH_URL": callback.url,
-            "ATIENDE_TELEGRAM_API_URL": callback.url}, demo=True) as live:  # demo: the widget's /demo/site
+            "ATIENDE_TELEGRAM_API_URL": callback.url}) as live:
         data = asyncio.run(seed.seed_center(live.database_url, callback.url))
         yield Center(server=live, data=data, receiver=callback)
 
