@@ -43,6 +43,12 @@ SUPERVISOR_WRITES = AGENT_WRITES | {
     ("POST", "/api/v1/channels/{channel_id}/whatsapp/templates/sync"),
     ("PATCH", "/api/v1/contacts/{contact_id}"), ("POST", "/api/v1/contacts/{contact_id}/merge"),
     ("POST", "/api/v1/contacts/imports"), ("POST", "/api/v1/contacts/imports/{import_id}/start"),
+    # Envíos: the collections team's supervisors run their sends.
+    ("POST", "/api/v1/campaigns/{campaign_id}/sends"), ("POST", "/api/v1/sends/{send_id}/audience"),
+    ("PUT", "/api/v1/sends/{send_id}/message"), ("POST", "/api/v1/sends/{send_id}/test"),
+    ("PUT", "/api/v1/sends/{send_id}/programme"), ("POST", "/api/v1/sends/{send_id}/launch"),
+    ("POST", "/api/v1/sends/{send_id}/pause"), ("POST", "/api/v1/sends/{send_id}/resume"),
+    ("POST", "/api/v1/sends/{send_id}/cancel"),
 }
 # The platform's own: only the superuser creates clients. PATCH /clients/{id} is an admin's route for
 # the client's own settings (phone_region); its plan stays the superuser's (tests/channels/webchat/test_phone_region.py).

@@ -241,7 +241,11 @@ async def test_an_opt_out_keyword_stops_the_contacts_pending_message(
     clock.advance(hours=2)
     with fake_sleep(worker, clock):
         await worker.run_due()
-    assert sent_to(graph) == [phone(1).lstrip("+")]
+    # The contacts directory answers the keyword with its confirmation (a text in the open window);
+    # the send's template reaches only the contact who did not opt out.
+    sent = [(body["to"], body["type"]) for body in graph.sent()]
+    assert sent == [(phone(0).lstrip("+"), "text"), (phone(1).lstrip("+"), "template")]
+    assert graph.sent()[0]["text"]["body"].startswith("Listo, no te enviaremos más mensajes")
     states = {r["phone"]: (r["state"], r["skip_reason"]) for r in await center.recipients(send_id)}
     assert states[phone(0)] == ("skipped", "opted_out")
 

@@ -9,6 +9,7 @@ recomputed from the raw rows (tests/reports/raw_reference.py), for the whole ran
 one day. Also: the backfill command, freshness within one worker pass, and a schedule change
 recomputing business times."""
 
+import asyncio
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -182,6 +183,35 @@ async def test_a_change_is_in_the_facts_after_one_worker_pass(http: httpx.AsyncC
         assert (fact.answered, fact.first_response_s, fact.first_reply_by) == (
             True, 75.0, played.agents[0].membership_id)
         assert await rollups.pending(session, sc.client_id) == 0
+
+
+async def test_a_refresh_leaves_a_conversation_a_change_holds_locked_for_a_later_pass(
+        http: httpx.AsyncClient, factory: Factory, worker: Worker, db_kind: str) -> None:
+    """The router and the assignment lock a conversation FOR UPDATE, then mark it dirty when they
+    commit (waiting for a refresh that holds the mark). A refresh that waited for that conversation
+    in turn (the facts' foreign key) deadlocked them (the throughput benchmark's server errors); it
+    now skips it, and the change's own mark brings it back, so the next pass has the change.
+    (Row locks are PostgreSQL's: SQLite lets one writer in at a time, from its BEGIN IMMEDIATE on,
+    so there the refresh cannot run beside the change and only the after-part applies.)"""
+    played = await scenario(http, factory, worker)
+    sc = played.sc
+    conversation_id = (await sc.write("Hola", contact="locked"))["conversation_id"]
+    async with sc.database.session() as change:
+        conversation = await change.scalar(select(Conversation).where(Conversation.id == conversation_id)
+                                           .with_for_update(of=Conversation))
+        if db_kind == "postgresql":
+            async with sc.database.session() as session:  # bounded: before the fix it waited for the lock
+                assert await asyncio.wait_for(rollups.drain(session, client_id=sc.client_id), timeout=60) == 0
+            async with sc.database.session() as session:
+                assert await rollups.pending(session, sc.client_id) == 1
+                assert await session.get(ConversationFact, conversation_id) is None
+        conversation.funnel_stage_id = played.stages[-1]
+    async with sc.database.session() as session:
+        assert await rollups.drain(session, client_id=sc.client_id) == 1
+    async with sc.database.session() as session:
+        assert await rollups.pending(session, sc.client_id) == 0
+        fact = await session.get(ConversationFact, conversation_id)
+        assert fact is not None and fact.funnel_stage_id == played.stages[-1]
 
 
 async def test_a_schedule_change_recomputes_business_times(http: httpx.AsyncClient, factory: Factory,

@@ -86,7 +86,11 @@ async def test_a_select_field_needs_options_and_a_typification_in_use_cannot_go(
         has=page.get_by_text("Transferida", exact=True))
     await used.get_by_role("button", name="Eliminar").click()
     await page.get_by_test_id("confirm-yes").click()
-    await expect(page.get_by_text(re.compile("Está en uso por las campañas Soporte general"))).to_be_visible()
+    # Both demo campaigns use it (the outbound "Recordatorios de pago" too), named in alphabetical order.
+    await expect(page.get_by_text(
+        "Está en uso por las campañas Recordatorios de pago, Soporte general; cámbialas o elimínalas primero.")) \
+        .to_be_visible()
+    await expect(used).to_be_visible()  # refused: still in the tree
 
 
 async def test_funnel_stages_and_survey_questions_keep_their_order(page: Page, people) -> None:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, Uploa
 
 from atiende.campaigns.api import CampaignPath
 from atiende.conversations.api import ConversationPath
-from atiende.deps import ClockDep, CurrentCaller, DbSession, EngineDep
+from atiende.deps import ClockDep, CurrentCaller, DbSession, EngineDep, SupervisorsWrite
 from atiende.kit.schemas import MAX_ID
 from atiende.outbound import hooks  # noqa: F401  (statuses and replies reach the sends)
 from atiende.outbound.engine import send_test
@@ -17,7 +17,8 @@ from atiende.outbound.schemas import (
 )
 from atiende.outbound.service import outbound_service
 
-router = APIRouter(prefix="/api/v1", tags=["outbound sends"])
+# Sends are written by admins and supervisors: the role is checked before the path or the body.
+router = APIRouter(prefix="/api/v1", tags=["outbound sends"], dependencies=[SupervisorsWrite])
 
 
 async def send_path(send_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: DbSession,

@@ -1,9 +1,13 @@
 """Finished conversations for the demo's Reportes: a month of closed conversations with queue
 waits, replies, assignments (some transferred), typifications, funnel stages and survey answers.
-Deterministic (seeded), inserted straight as rows, in the time the engine would have stored."""
+Deterministic (seeded), inserted straight as rows, in the time the engine would have stored.
+
+Each conversation opens at office hours on one of the client's last ``days`` local calendar days
+(today included), the days Reportes' "Últimos N días" covers, and never after ``now``."""
 
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,15 +18,21 @@ from atiende.conversations.models import (
     Assignment, CampaignAgent, CloseReason, Contact, Conversation, ConversationStatus, Direction, EndReason, Message,
     SenderKind, SurveyOutcome, SurveyResponse,
 )
+from atiende.tenancy.models import Client
 
+LEEWAY = timedelta(hours=1)  # a conversation opened today is over (closed, surveyed) by ``now``
+HOURS = [8, 9, 10, 11, 12, 14, 15, 16, 17, 19]  # local office hours the demo's customers write at
 COMMENTS = ["Muy amable, gracias", "Tardaron un poco en responder", "Excelente atención", "Todo claro",
             "Quisiera más horarios", "Me resolvieron rápido"]
 
 
 async def seed_history(session: AsyncSession, campaign: Campaign, now: datetime, *, count: int = 120,
                        days: int = 30, seed: int = 17) -> int:
-    """``count`` closed conversations of ``campaign`` opened over the last ``days`` days; returns how many."""
+    """``count`` closed conversations of ``campaign`` opened over the client's last ``days`` local
+    days (today included, before ``now``; ``days`` ≥ 2); returns how many."""
     rng = random.Random(seed)
+    zone = ZoneInfo(await session.scalar(select(Client.timezone).where(Client.id == campaign.client_id)) or "UTC")
+    today = now.astimezone(zone).date()
     agents = list((await session.scalars(select(CampaignAgent.membership_id).where(
         CampaignAgent.campaign_id == campaign.id))).all())
     channel_id = campaign.channel_ids[0] if campaign.channel_ids else None
@@ -35,10 +45,11 @@ async def seed_history(session: AsyncSession, campaign: Campaign, now: datetime,
         FunnelStage.funnel_id == campaign.funnel_id).order_by(FunnelStage.position))).all()) if campaign.funnel_id else []
     bot = await session.get(SurveyBot, campaign.survey_bot_id) if campaign.survey_bot_id else None
     for n in range(count):
-        opened = (now - timedelta(days=rng.uniform(0.05, days))).replace(microsecond=0)
-        opened = opened.replace(hour=rng.choice([8, 9, 10, 11, 12, 14, 15, 16, 17, 19]))
-        if opened >= now:
-            opened -= timedelta(days=1)
+        day = today - timedelta(days=rng.randrange(days))
+        at = time(rng.choice(HOURS), rng.randrange(60), rng.randrange(60))
+        opened = datetime.combine(day, at, zone).astimezone(UTC)
+        if opened > now - LEEWAY:  # not yet (or too late to be closed by now) today: the day before
+            opened = datetime.combine(day - timedelta(days=1), at, zone).astimezone(UTC)
         contact = Contact(client_id=campaign.client_id, name=f"Cliente {campaign.id}-{n + 1}",
                           phone=f"+5730{rng.randrange(10**7, 10**8)}", created_at=opened)
         session.add(contact)

@@ -3,7 +3,8 @@
 ``refresh`` recomputes the facts of some conversations with the one definition of each metric
 (``facts`` + ``metrics``); ``drain`` refreshes conversations marked dirty (``reports.dirty``),
 a batch at a time, each claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so two processes
-never refresh the same one; the worker runs it on every pass (``RollupRefresher``) and a report
+never refresh the same one (and its conversation ``FOR KEY SHARE SKIP LOCKED``: one that a change
+holds locked is refreshed on a later pass, after that change); the worker runs it on every pass (``RollupRefresher``) and a report
 runs it for its client before reading, so what a report reads is never behind its client's
 committed changes by more than ``CATCH_UP`` conversations. ``rebuild`` (``atiende reports
 rebuild``) marks every conversation dirty and drains them: the backfill."""
@@ -120,16 +121,26 @@ async def refresh(session: AsyncSession, conversation_ids: Sequence[int]) -> int
 
 
 async def drain(session: AsyncSession, *, client_id: int | None = None, limit: int = BATCH) -> int:
-    """Refresh up to ``limit`` dirty conversations (of one client, or any) and clear their marks."""
+    """Refresh up to ``limit`` dirty conversations (of one client, or any) and clear their marks;
+    returns how many were refreshed (one that a change holds locked is left for a later pass)."""
     stmt = (select(DirtyConversation.conversation_id).order_by(DirtyConversation.conversation_id).limit(limit)
             .with_for_update(skip_locked=True))
     if client_id is not None:
         stmt = stmt.where(DirtyConversation.client_id == client_id)
-    ids = list((await session.scalars(stmt)).all())
-    if not ids:
+    claimed = list((await session.scalars(stmt)).all())
+    if not claimed:
         return 0
-    await refresh(session, ids)
-    await session.execute(delete(DirtyConversation).where(DirtyConversation.conversation_id.in_(ids)))
+    # Lock order. A change (the inbound router, the assignment) locks its conversation FOR UPDATE,
+    # then marks it dirty at commit, waiting for a refresh holding that mark; the facts' foreign
+    # key makes the refresh take the conversation FOR KEY SHARE. Taken here without waiting, a
+    # conversation locked by a change is left for a later pass (its mark stays, and the change's
+    # own mark waits for this commit only), so neither ever waits for the other: no deadlock.
+    ids = list((await session.scalars(select(Conversation.id).where(Conversation.id.in_(claimed))
+                                      .order_by(Conversation.id)
+                                      .with_for_update(key_share=True, skip_locked=True))).all())
+    if ids:
+        await refresh(session, ids)
+        await session.execute(delete(DirtyConversation).where(DirtyConversation.conversation_id.in_(ids)))
     return len(ids)
 
 
