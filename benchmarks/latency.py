@@ -15,6 +15,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -231,14 +232,16 @@ async def _conversations_of(url: str, keys: list[Any]) -> dict[Any, int]:
 def run(workdir: Path, *, rate: int = 200, seconds: float = 15, warmup: float = 2, agents: int = 50,
         grace: float = 15, topology: str = "single", durable_acks: bool = True,
         log: Callable[[str], None] = print, prepare: Callable[[str, world.World], None] | None = None,
-        settings: dict[str, str] | None = None, channel: str = "api") -> LatencyResult:
+        settings: dict[str, str] | None = None, channel: str = "api",
+        companion: Callable[[str, Path], AbstractContextManager[None]] | None = None) -> LatencyResult:
     """``topology``: as ``servers.deployment`` (``split`` needs Redis at 127.0.0.1:6379);
     ``durable_acks``: webhooks answer only once PostgreSQL flushed their messages to disk
     (``ATIENDE_INBOUND_SYNCHRONOUS_COMMIT=true``, the default; False: the relaxed opt-in);
     ``prepare(url, world)`` adds to the seeded
     world before the server starts, ``settings`` more ATIENDE_* variables for it; ``channel``:
     ``api`` (one message per POST) or ``whatsapp`` (Meta-shaped batches of 1–3 messages and a
-    delivery report per POST)."""
+    delivery report per POST); ``companion(url, workdir)``: one more process running beside the
+    server for the run (the webhooks dispatcher)."""
     workdir.mkdir(parents=True, exist_ok=True)
     capacity = int(rate * (seconds + warmup) / agents) + 10  # room for every conversation of the run
     with world.scratch_database() as url:
@@ -247,7 +250,8 @@ def run(workdir: Path, *, rate: int = 200, seconds: float = 15, warmup: float = 
             prepare(url, bench)
         extra = {"inbound_synchronous_commit": "true" if durable_acks else "false"}
         extra.update(settings or {})
-        with servers.deployment(topology, url, workdir, "latency", **extra) as server:
+        with servers.deployment(topology, url, workdir, "latency", **extra) as server, \
+                (companion(url, workdir) if companion is not None else nullcontext()):
             log(f"  {agents} agents on the WebSocket; {rate} msg/s for {seconds}s after {warmup}s warm-up ({topology}"
                 + (", durable acks" if durable_acks else ", relaxed acks") + f", {channel} channel)")
             sent_at, arrivals, answers, failures, elapsed = asyncio.run(

@@ -108,6 +108,22 @@ def worker(database_url: str, log_path: Path, *, redis_url: str, redis_channel: 
 
 
 @contextmanager
+def webhooks(database_url: str, log_path: Path, *, nice: int = 10, **settings: str) -> Iterator[None]:
+    """``atiende webhooks``: only the outgoing-webhook dispatcher, at a lower CPU priority."""
+    env = _environment(ATIENDE_DATABASE_URL=database_url, **{f"ATIENDE_{k.upper()}": v for k, v in settings.items()})
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "atiende.cli", "webhooks", "--nice", str(nice)], cwd=REPO,
+                                   stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            time.sleep(2)  # imports; it has no port to poll
+            if process.poll() is not None:
+                raise RuntimeError(f"webhooks exited: {log_path.read_text(errors='replace')[-2000:]}")
+            yield
+        finally:
+            _stop(process)
+
+
+@contextmanager
 def deployment(topology: str, database_url: str, workdir: Path, name: str, *,
                redis_url: str = "redis://127.0.0.1:6379/0", **settings: str) -> Iterator[Server]:
     """``single``: one ``atiende serve`` process does everything (accepts, routes, assigns, runs

@@ -8,12 +8,13 @@ whichever is larger: a p99 of a few ms moves by that much between two identical 
 
 import argparse
 import asyncio
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,7 @@ from atiende.integrations.models import WebhookSubscription
 from benchmarks import latency, servers, world
 
 RECEIVER_SECONDS = 0.1
+NICE = 10
 
 
 @contextmanager
@@ -64,23 +66,45 @@ def _subscribe(url: str, receiver_url: str, bench: world.World) -> None:
     asyncio.run(insert())
 
 
-def run(workdir: Path, *, quick: bool = False) -> dict[str, object]:
+def _dispatcher(url: str, workdir: Path) -> AbstractContextManager[None]:
+    return servers.webhooks(url, workdir / "webhooks.log", nice=NICE, webhooks_allow_private_addresses="true")
+
+
+def run(workdir: Path, *, quick: bool = False, rounds: int = 3) -> dict[str, object]:
+    """Both shapes use one ``atiende serve`` process. With webhooks, deliveries leave from an
+    ``atiende webhooks`` process beside it at ``nice`` 10 (the deployment the README advises for
+    webhook-heavy clients): the server only writes the delivery rows in its own transactions.
+
+    Runs alternate (without, with, without, with …) and the medians of each side's p99 are
+    compared: on this shared machine one run's p99 moves by 2× between identical runs, and
+    alternating spreads a slow minute over both sides."""
     sizes = {"rate": 20, "seconds": 1, "warmup": 0.5, "agents": 5, "grace": 10} if quick else \
         {"rate": 200, "seconds": 15, "warmup": 2, "agents": 50, "grace": 15}
-    without = latency.run(workdir / "without", **sizes)
+    rounds = 1 if quick else rounds
+    without: list[latency.LatencyResult] = []
+    with_hooks: list[latency.LatencyResult] = []
     with slow_receiver() as (receiver_url, received):
-        with_hooks = latency.run(workdir / "with", **sizes,
-                                 prepare=lambda url, bench: _subscribe(url, receiver_url, bench),
-                                 settings={"webhooks_allow_private_addresses": "true"})
+        for n in range(rounds):
+            without.append(latency.run(workdir / f"without-{n}", **sizes))
+            with_hooks.append(latency.run(workdir / f"with-{n}", **sizes,
+                                          prepare=lambda url, bench: _subscribe(url, receiver_url, bench),
+                                          settings={"webhooks_dispatch": "false"}, companion=_dispatcher))
         delivered = received()
-    budget = max(without.p99_ms * 1.10, without.p99_ms + 5)
-    ok = with_hooks.p99_ms <= budget and with_hooks.missing == 0
-    print(f"without webhooks: p50 {without.p50_ms} ms  p99 {without.p99_ms} ms")
-    print(f"with a subscription to every event (receiver answers in {RECEIVER_SECONDS * 1000:.0f} ms): "
-          f"p50 {with_hooks.p50_ms} ms  p99 {with_hooks.p99_ms} ms; {delivered} webhooks delivered during the run")
-    print(f"ratio p99 with / without {with_hooks.p99_ms / without.p99_ms:.2f}  "
+    p99_without = statistics.median(r.p99_ms for r in without)
+    p99_with = statistics.median(r.p99_ms for r in with_hooks)
+    p50_without = statistics.median(r.p50_ms for r in without)
+    p50_with = statistics.median(r.p50_ms for r in with_hooks)
+    budget = max(p99_without * 1.10, p99_without + 5)
+    ok = p99_with <= budget and all(r.missing == 0 for r in with_hooks)
+    print(f"without webhooks ({rounds} runs): p99 {[r.p99_ms for r in without]} ms, median {p99_without} ms; "
+          f"median p50 {p50_without} ms")
+    print(f"with a subscription to every event ({rounds} runs; receiver answers in {RECEIVER_SECONDS * 1000:.0f} ms, "
+          f"deliveries sent by `atiende webhooks --nice {NICE}`): p99 {[r.p99_ms for r in with_hooks]} ms, "
+          f"median {p99_with} ms; median p50 {p50_with} ms; {delivered} webhooks delivered by the end of the runs")
+    print(f"ratio of median p99 with / without {p99_with / p99_without:.2f}  "
           f"(target <= 1.10 or +5 ms): {'meets target' if ok else 'MISSES target'}")
-    return {"without": without.as_dict(), "with": with_hooks.as_dict(), "delivered": delivered, "ok": ok}
+    return {"without": [r.as_dict() for r in without], "with": [r.as_dict() for r in with_hooks],
+            "delivered": delivered, "ok": ok}
 
 
 def main() -> None:

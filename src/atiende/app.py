@@ -38,13 +38,14 @@ def api_routers() -> list[APIRouter]:
     from atiende.conversations.ws import router as conversation_events
     from atiende.integrations.api import router as integrations
     from atiende.outbound.api import router as outbound
+    from atiende.outbound.notifications_api import router as notifications
     from atiende.reports.api import router as reports
     from atiende.tenancy.api import clients, projects
 
     # Webhooks first: a request is matched against the routes in order, and they carry the volume.
     return [api_channel, channel_webhooks, auth, memberships, clients, projects, audit, campaigns, *catalog,
             attention_bots, channels, conversations, conversation_files, agents, campaign_staff, conversation_events,
-            canned_replies, integrations, outbound, reports, contact_imports, contacts]
+            canned_replies, integrations, outbound, notifications, reports, contact_imports, contacts]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -79,7 +80,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         await bus.start()
         if settings.worker_enabled:
             worker.start()
-            webhook_dispatcher.start()
+            if settings.webhooks_dispatch:
+                webhook_dispatcher.start()
             inbound_router.listen()  # web processes in ATIENDE_INBOUND_ROUTING=worker mode announce deliveries
         try:
             yield

@@ -162,6 +162,22 @@ def worker() -> None:
     asyncio.run(run_worker_forever(get_settings()))
 
 
+@app.command()
+def webhooks(
+        nice: Annotated[int, typer.Option(min=0, max=19, help="Lower this process's CPU priority by this much "
+                                          "(0: as others): deliveries wait, routing does not")] = 10,
+        poll: Annotated[float, typer.Option(min=0.05, max=60, help="Seconds between looks for due deliveries")] = 0.5,
+) -> None:
+    """Run only the outgoing-webhook dispatcher (set ATIENDE_WEBHOOKS_DISPATCH=false in the other processes)."""
+    import os
+
+    from atiende.jobs_runner import run_webhooks_forever
+
+    if nice:
+        os.nice(nice)
+    asyncio.run(run_webhooks_forever(get_settings(), poll_seconds=poll))
+
+
 reports_app = typer.Typer(help="Report rollups.", no_args_is_help=True)
 app.add_typer(reports_app, name="reports")
 

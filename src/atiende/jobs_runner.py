@@ -30,7 +30,8 @@ async def run_worker_forever(settings: Settings) -> None:
         worker.passes.append(RollupRefresher(worker.context).worker_pass)
         webhooks = WebhookDispatcher(worker.context)
         worker.start()
-        webhooks.start()
+        if settings.webhooks_dispatch:
+            webhooks.start()
         router.listen()  # web processes in ATIENDE_INBOUND_ROUTING=worker mode announce deliveries
         settle_long_lived()
         try:
@@ -40,4 +41,26 @@ async def run_worker_forever(settings: Settings) -> None:
             await webhooks.stop()
             await worker.stop()
             await bus.stop()
+            await database.dispose()
+
+
+async def run_webhooks_forever(settings: Settings, *, poll_seconds: float) -> None:
+    """Only the webhook dispatcher: deliveries leave from a process of their own, so a slow receiver
+    or a burst of 800 deliveries a second never takes the event loop that routes and assigns
+    (``atiende webhooks`` can also lower its own CPU priority). It polls the table, since the
+    commits that write deliveries happen in other processes."""
+    import atiende.models  # noqa: F401
+    from atiende.integrations.dispatcher import WebhookDispatcher
+
+    database = Database(settings.database_url)
+    async with httpx.AsyncClient(timeout=15.0) as http:
+        context = JobContext(database=database, clock=SystemClock(), bus=make_bus(None, settings.redis_channel),
+                             settings=settings, http=http)
+        dispatcher = WebhookDispatcher(context, poll_seconds=poll_seconds)
+        dispatcher.start()
+        settle_long_lived()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await dispatcher.stop()
             await database.dispose()

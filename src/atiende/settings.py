@@ -76,6 +76,10 @@ class Settings(BaseSettings):
                                  description="Largest attachment downloaded from a channel or uploaded")
     widget_messages_per_minute: int = Field(default=20, ge=1, description="Per web-chat visitor")
     widget_poll_seconds: int = Field(default=25, ge=1, le=60, description="Long-poll wait of the chat widget")
+    webhooks_dispatch: bool = Field(
+        default=True, description="Send outgoing webhook deliveries from this process's worker; set false in "
+        "app and worker processes when an `atiende webhooks` process sends them (deliveries are written by "
+        "whichever process makes the change either way)")
     webhooks_allow_private_addresses: bool = Field(
         default=False, description="Let outgoing webhooks reach private, loopback and link-local addresses "
         "(only for a receiver on your own network; off, such URLs are refused: SSRF)")

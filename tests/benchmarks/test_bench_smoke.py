@@ -103,3 +103,14 @@ def test_bot_latency_matches_each_post_with_the_bots_reply(tmp_path: Path) -> No
     assert result.sent == 20 and result.replies == result.sent and result.missing == 0
     assert 0 < result.p50_ms <= result.p99_ms <= result.max_ms
     assert result.assigned.events == result.assigned.sent > 0
+
+
+def test_webhooks_overhead_runs_both_sides_and_the_dispatcher_process_delivers(tmp_path: Path) -> None:
+    """The 'with' side runs `atiende webhooks` beside the server: deliveries reach the receiver."""
+    from benchmarks import webhooks_overhead
+
+    result = webhooks_overhead.run(tmp_path, quick=True)
+
+    assert len(result["without"]) == len(result["with"]) == 1  # type: ignore[arg-type]
+    assert all(r["missing"] == 0 for r in result["with"])  # type: ignore[attr-defined, index]
+    assert isinstance(result["delivered"], int) and result["delivered"] > 0

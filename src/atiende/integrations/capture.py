@@ -100,17 +100,13 @@ def _capture(session: Session) -> None:
     created = session.info.pop(_NEW_CONVERSATIONS, [])
     if not events and not created:
         return
-    items: list[tuple[str, int, dict[str, Any]]] = [
-        ("conversation.created", c.client_id, _created_data(c)) for c in created]
-    for bus_event in events:
-        event_type = public_type(bus_event.kind)
-        if event_type is not None:
-            items.append((event_type, bus_event.client_id, event_data(bus_event)))
-    if not items:
-        return
-    wanted = subscriptions.of(session, (client_id for _, client_id, _ in items))
+    typed = [(t, e) for e in events if (t := public_type(e.kind)) is not None]
+    wanted = subscriptions.of(session, {c.client_id for c in created} | {e.client_id for _, e in typed})
     if not any(wanted.values()):
-        return
+        return  # the usual case: nothing is serialised for a client without subscriptions
+    items: list[tuple[str, int, dict[str, Any]]] = [
+        ("conversation.created", c.client_id, _created_data(c)) for c in created if wanted.get(c.client_id)]
+    items.extend((t, e.client_id, event_data(e)) for t, e in typed if wanted.get(e.client_id))
     now = clock.now()
     rows: list[dict[str, Any]] = []
     for event_type, client_id, data in items:

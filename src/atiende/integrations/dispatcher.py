@@ -13,8 +13,9 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from atiende.integrations import capture
@@ -38,6 +39,27 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1)))
 
 
+class _Claimed(NamedTuple):
+    id: int
+    payload: dict[str, Any]
+    attempts: int
+    first_attempt_at: datetime | None
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    url: str
+    secret: str
+
+
+_OUTCOME_COLUMNS = ("state", "response_status", "duration_ms", "response_excerpt", "last_error", "locked_until",
+                    "delivered_at", "next_attempt_at")
+_TABLE = WebhookDelivery.__table__
+# Core (the table, not the entity), so a list of parameters is one executemany.
+_RECORD = (update(_TABLE)
+           .where(_TABLE.c.id == bindparam("b_id"), _TABLE.c.state == DeliveryState.sending,
+                  _TABLE.c.attempts == bindparam("b_attempts"))
+           .values({c: bindparam(f"v_{c}") for c in _OUTCOME_COLUMNS}))
+
+
 def _due(now: datetime):  # type: ignore[no-untyped-def]
     older = aliased(WebhookDelivery)
     waiting_sibling = exists().where(
@@ -45,7 +67,9 @@ def _due(now: datetime):  # type: ignore[no-untyped-def]
         older.ordering_key == WebhookDelivery.ordering_key,
         older.id < WebhookDelivery.id,
         older.state.in_((DeliveryState.pending, DeliveryState.sending)))
-    return (select(WebhookDelivery, WebhookSubscription.url, WebhookSubscription.secret)
+    return (select(WebhookDelivery.id, WebhookDelivery.payload, WebhookDelivery.attempts,
+                   WebhookDelivery.first_attempt_at, WebhookDelivery.next_attempt_at, WebhookDelivery.delivered_at,
+                   WebhookSubscription.url, WebhookSubscription.secret)
             .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
             .where(or_(and_(WebhookDelivery.state == DeliveryState.pending, WebhookDelivery.next_attempt_at <= now),
                        and_(WebhookDelivery.state == DeliveryState.sending, WebhookDelivery.locked_until < now)),
@@ -69,16 +93,19 @@ class WebhookDispatcher:
     def allow_private(self) -> bool:
         return self.context.settings.webhooks_allow_private_addresses
 
-    async def _claim(self) -> list[tuple[WebhookDelivery, str, str]]:
+    async def _claim(self) -> list[_Claimed]:
+        """Locks a round of due deliveries and leases them, in Core statements: a round of 100 is
+        two statements, not 100 ORM objects and their unit of work."""
         now = self.context.clock.now()
         async with self.context.database.session() as session:
-            rows = [(d, url, secret) for d, url, secret in (await session.execute(_due(now))).all()]
-            for delivery, _, _ in rows:
-                delivery.state = DeliveryState.sending
-                delivery.locked_until = now + timedelta(seconds=LEASE_SECONDS)
-                delivery.attempts += 1
-                delivery.first_attempt_at = delivery.first_attempt_at or now
-        return rows
+            rows = [_Claimed(*row) for row in (await session.execute(_due(now))).all()]
+            if rows:
+                await session.execute(update(WebhookDelivery).where(
+                    WebhookDelivery.id.in_([r.id for r in rows])).values(
+                    state=DeliveryState.sending, locked_until=now + timedelta(seconds=LEASE_SECONDS),
+                    attempts=WebhookDelivery.attempts + 1,
+                    first_attempt_at=func.coalesce(WebhookDelivery.first_attempt_at, now)))
+        return [r._replace(attempts=r.attempts + 1, first_attempt_at=r.first_attempt_at or now) for r in rows]
 
     async def run_due(self) -> int:
         """Send everything due now (each conversation's next event per round); how many attempts.
@@ -86,22 +113,25 @@ class WebhookDispatcher:
         the pool from the inbound path while a slow receiver keeps dozens in flight."""
         sent = 0
         while claimed := await self._claim():
-            outcomes = await asyncio.gather(*(self._send(*row) for row in claimed))
-            await self._record(list(zip((d for d, _, _ in claimed), outcomes, strict=True)))
+            outcomes = await asyncio.gather(*(self._send(row) for row in claimed))
+            await self._record(list(zip(claimed, outcomes, strict=True)))
             sent += len(claimed)
         await self._prune()
         return sent
 
-    async def _send(self, delivery: WebhookDelivery, url: str, secret: str) -> Outcome:
+    async def _send(self, delivery: _Claimed) -> Outcome:
         async with self._limit:
-            return await attempt(self.context.http, url=url, secret=secret, payload=delivery.payload,
+            return await attempt(self.context.http, url=delivery.url, secret=delivery.secret,
+                                 payload=delivery.payload,
                                  unix_now=int(self.context.clock.now().timestamp()),
                                  allow_private=self.allow_private, timeout=self.timeout_seconds)
 
-    def _outcome_values(self, delivery: WebhookDelivery, outcome: Outcome, now: datetime) -> dict[str, object]:
-        values: dict[str, object] = {"response_status": outcome.status, "duration_ms": outcome.duration_ms,
-                                     "response_excerpt": outcome.excerpt, "last_error": outcome.error,
-                                     "locked_until": None}
+    def _outcome_values(self, delivery: _Claimed, outcome: Outcome, now: datetime) -> dict[str, object]:
+        """Every column of the outcome, for every kind of outcome (one executemany writes a round)."""
+        values: dict[str, object] = {
+            "b_id": delivery.id, "b_attempts": delivery.attempts, "response_status": outcome.status,
+            "duration_ms": outcome.duration_ms, "response_excerpt": outcome.excerpt, "last_error": outcome.error,
+            "locked_until": None, "delivered_at": delivery.delivered_at, "next_attempt_at": delivery.next_attempt_at}
         if outcome.ok:
             values.update(state=DeliveryState.delivered, delivered_at=now)
         elif now - (delivery.first_attempt_at or now) >= timedelta(hours=RETRY_HOURS):
@@ -110,14 +140,13 @@ class WebhookDispatcher:
             values.update(state=DeliveryState.pending, next_attempt_at=now + retry_delay(delivery.attempts))
         return values
 
-    async def _record(self, results: list[tuple[WebhookDelivery, Outcome]]) -> None:
+    async def _record(self, results: list[tuple[_Claimed, Outcome]]) -> None:
         now = self.context.clock.now()
         async with self.context.database.session() as session:
-            for delivery, outcome in results:
-                # Only if still ours: a lease that ran out may have let another process retry it.
-                await session.execute(update(WebhookDelivery).where(
-                    WebhookDelivery.id == delivery.id, WebhookDelivery.state == DeliveryState.sending,
-                    WebhookDelivery.attempts == delivery.attempts).values(**self._outcome_values(delivery, outcome, now)))
+            # Only if still ours: a lease that ran out may have let another process retry it.
+            await session.execute(_RECORD, [{(k if k.startswith("b_") else f"v_{k}"): v
+                                             for k, v in self._outcome_values(d, o, now).items()}
+                                            for d, o in results])
 
     async def _prune(self) -> None:
         now = self.context.clock.now()
