@@ -197,3 +197,12 @@ async def test_per_agent_and_per_typification_exports(world: World) -> None:
     tree = await world.sc.http.get("/api/v1/reports/typifications.csv", params=WEEK, headers=world.sc.admin.headers)
     lines = [(r["path"], r["count"], r["total"]) for r in csv.DictReader(io.StringIO(tree.text.lstrip("\ufeff")))]
     assert ("Venta", "1", "2") in lines and ("Venta > Contado", "1", "1") in lines
+
+
+def test_exports_write_formula_text_as_text_and_keep_numbers() -> None:
+    """A customer named ``=HYPERLINK(…)`` or a survey answer ``@SUM(…)`` must not run in Excel."""
+    from atiende.reports.exports import _csv_line, _guarded
+
+    line = _csv_line(["=HYPERLINK(\"http://x\")", "@SUM(A1)", "-2+3", "+573001112233", "-5", 7, None]).decode()
+    assert line.startswith("\"'=HYPERLINK(\"\"http://x\"\")\",'@SUM(A1),'-2+3,+573001112233,-5,7,")
+    assert _guarded(["=1+1", 3.5]) == ["'=1+1", 3.5]  # the XLSX rows go through the same guard

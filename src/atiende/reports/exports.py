@@ -28,6 +28,7 @@ from atiende.conversations.models import Contact
 from atiende.conversations.service import conversation_service
 from atiende.conversations.workview import member_names
 from atiende.db import Database
+from atiende.kit.lists import safe_cell
 from atiende.reports import metrics as m
 from atiende.reports.facts import Facts, load_facts
 from atiende.reports.filters import ReportFilters
@@ -161,10 +162,16 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
+def _guarded(values: list[Any]) -> list[Any]:
+    """Text a spreadsheet would run as a formula (a customer named ``=HYPERLINK(…)``, a survey
+    answer ``@SUM(…)``) is written as text, in CSV and XLSX alike; numbers and dates stay typed."""
+    return [safe_cell(v) if isinstance(v, str) else v for v in values]
+
+
 def _csv_line(values: list[Any]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer).writerow(["" if v is None else (v.isoformat(sep=" ") if isinstance(v, datetime) else v)
-                                 for v in values])
+                                 for v in _guarded(values)])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -180,7 +187,7 @@ async def xlsx_stream(table: ConversationTable, chunk: int = 64 * 1024) -> Async
         sheet = workbook.create_sheet("Conversaciones")
         sheet.append(table.header)
         async for row in rows(table):
-            sheet.append(row)
+            sheet.append(_guarded(row))
         workbook.save(spool)
         spool.seek(0)
         for piece in _chunks(spool, chunk):
