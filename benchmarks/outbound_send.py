@@ -5,23 +5,21 @@ RSS, and database statements per recipient.
 
     python -m benchmarks.outbound_send [--recipients 100000] [--rate 1000] [--quick]
 
-``--quick`` sends 5,000 at 500 msg/s. The fake runs in a thread of the same process.
+``--quick`` sends 5,000 at 500 msg/s. The fake runs in a process of its own (``benchmarks.fake_graph``).
 """
 
 import argparse
 import asyncio
-import itertools
 import resource
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import event, insert, select
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from atiende.bus import InProcessBus
 from atiende.campaigns.models import CampaignChannel
@@ -34,21 +32,30 @@ from atiende.outbound.engine import run_send
 from atiende.outbound.models import OutboundRecipient, OutboundSend, RecipientState, SendStatus
 from atiende.outbound.service import job_key
 from atiende.settings import Settings
-from benchmarks import world
-from tests.channels.fakes.server import serve
+from benchmarks import servers, world
 
 LATENCY_SECONDS = 0.05
 TEMPLATE = [{"type": "BODY", "text": "Tu saldo de {{1}} vence el {{2}}."}]
-_ids = itertools.count(1)
 
 
-async def _messages(request: Request) -> JSONResponse:
-    await request.body()
-    await asyncio.sleep(LATENCY_SECONDS)
-    return JSONResponse({"messaging_product": "whatsapp", "messages": [{"id": f"wamid.BENCH{next(_ids)}"}]})
-
-
-FAKE = Starlette(routes=[Route("/{version}/{node}/messages", _messages, methods=["POST"])])
+@contextmanager
+def fake_graph() -> Iterator[str]:
+    """``benchmarks.fake_graph`` in its own process; yields its base URL."""
+    port = servers.free_port()
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.fake_graph", "--port", str(port),
+                                "--delay", str(LATENCY_SECONDS)], cwd=servers.REPO)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/health", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 async def _prepare(url: str, recipients: int, rate: int) -> int:
@@ -103,7 +110,7 @@ async def _run(url: str, send_id: int, recipients: int, fake_url: str) -> dict[s
     event.listen(database.engine.sync_engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
     settings = Settings(database_url=url, whatsapp_graph_url=fake_url)
     started = time.monotonic()
-    async with httpx.AsyncClient(timeout=15, limits=httpx.Limits(max_connections=200)) as http:
+    async with httpx.AsyncClient(timeout=15, limits=httpx.Limits(max_connections=200, max_keepalive_connections=200)) as http:
         worker = Worker(JobContext(database=database, clock=SystemClock(), bus=InProcessBus(), settings=settings,
                                    http=http))
         while True:
@@ -134,7 +141,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     recipients, rate = (5000, 500) if args.quick else (args.recipients, args.rate)
-    with serve(FAKE) as fake_url, world.scratch_database() as url:
+    with fake_graph() as fake_url, world.scratch_database() as url:
         send_id = asyncio.run(_prepare(url, recipients, rate))
         result = asyncio.run(_run(url, send_id, recipients, fake_url))
     print(f"outbound send: {recipients} recipients at {rate}/s, fake Graph API answering after 50 ms")
