@@ -1,7 +1,8 @@
 """Contacts import on PostgreSQL: a generated CSV (5 % duplicate phones, 1 % invalid ones) through
-the real path (upload stored to disk, then the durable job: formula scan, chunks of 1,000 rows
-with ``INSERT … ON CONFLICT``, a report line per row), next to a bare baseline measured in the same
-run: the same rows inserted with one ``executemany`` of plain INSERTs into a fresh table.
+the real path (upload stored to disk, then the durable job: formula scan, chunks of 5,000 rows,
+each a few statements with one multi-row ``INSERT … ON CONFLICT`` and a report line per row), next
+to a bare baseline measured in the same run: the same rows inserted with one ``executemany`` of
+plain INSERTs into a fresh table.
 
     python -m benchmarks.contacts_import --rows 100000     # the issue's size
 

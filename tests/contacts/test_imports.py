@@ -185,9 +185,13 @@ async def test_only_the_clients_supervisors_and_admins_see_an_import(http: httpx
 
 
 async def test_two_imports_of_the_same_phones_at_once_make_no_twins(http: httpx.AsyncClient, factory: Factory,
-                                                                   worker: Worker) -> None:
+                                                                   worker: Worker,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
+    from atiende.contacts import jobs
+
+    monkeypatch.setattr(jobs, "CHUNK_ROWS", 500)  # three chunks each, interleaved between the two imports
     sc, _agent = await setup(http, factory)
     rows = [["telefono", "nombre"]] + [[f"30{n:08d}", f"Persona {n}"] for n in range(1200)]
     ids = []
@@ -227,3 +231,44 @@ async def test_an_import_column_opts_contacts_out_and_records_the_import_as_sour
         changes = (await session.scalars(select(ConsentChange))).all()
         assert [(c.contact_id, c.source, c.membership_id) for c in changes] == [
             (yes.id, "import", sc.admin.membership_id)]
+
+
+async def test_a_file_longer_than_a_chunk_merges_by_phone_and_document_and_keeps_consent_in_file_order(
+        http: httpx.AsyncClient, factory: Factory, worker: Worker) -> None:
+    from atiende.contacts import consent
+    from atiende.contacts.jobs import CHUNK_ROWS
+    from atiende.contacts.models import ConsentChange
+
+    sc, _agent = await setup(http, factory)
+    await sc.write("Hola", contact="wa-1", name="Gabi", phone="+573225550000")
+    async with sc.database.session() as session:
+        known = await session.scalar(select(Contact).where(Contact.phone == "+573225550000"))
+        known.document_id = "555"
+        known_id = known.id
+    header = ["telefono", "nombre", "documento", "baja"]
+    rows = [header, ["3001234567", "Ana", "", "sí"]]
+    rows += [[f"31{n:08d}", f"Persona {n}", "", ""] for n in range(CHUNK_ROWS)]  # Ana's repeat lands in chunk 2
+    rows += [["300 123 4567", "Ana bis", "77", "no"],  # a repeat only fills blanks, and opts Ana in again
+             ["", "Gabriela", "555", "sí"],  # no phone: the contact with that document
+             ["", "Nadie", "999", ""]]  # no phone and an unknown document
+    uploaded = (await upload(sc, csv_bytes(rows))).json()
+    done = await run(sc, worker, uploaded["id"], {"telefono": "phone", "nombre": "name", "documento": "document_id",
+                                                  "baja": "opt_out:whatsapp"})
+    assert done["status"] == "done" and done["processed"] == CHUNK_ROWS + 4
+    assert (done["created"], done["updated"], done["duplicates"], done["refused"]) == (CHUNK_ROWS + 1, 1, 1, 1)
+    by_row = {int(r[0]): r for r in (await report(sc, uploaded["id"]))[1:]}
+    assert len(by_row) == CHUNK_ROWS + 4
+    last = CHUNK_ROWS + 2
+    assert by_row[last + 1][1] == "omitido por duplicado" and by_row[last + 1][2] == by_row[2][2]
+    assert by_row[last + 2][1:3] == ["actualizado", str(known_id)]
+    assert by_row[last + 3][1:] == ["rechazado", "", "", "documento desconocido y sin teléfono"]
+    async with sc.database.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Contact)) == CHUNK_ROWS + 2
+        ana = await session.scalar(select(Contact).where(Contact.phone == "+573001234567"))
+        assert (ana.name, ana.document_id) == ("Ana", "77")
+        gabi = await session.get(Contact, known_id)
+        assert gabi.name == "Gabriela" and await consent.is_opted_out(session, known_id, "whatsapp")
+        assert not await consent.is_opted_out(session, ana.id, "whatsapp")
+        changes = (await session.scalars(select(ConsentChange).order_by(ConsentChange.id))).all()
+        assert [(c.contact_id, c.opted_out, c.source) for c in changes] == [
+            (ana.id, True, "import"), (ana.id, False, "import"), (known_id, True, "import")]

@@ -80,7 +80,7 @@ def _encoding(head: bytes) -> str:
 
 
 def rows(path: Path, shape: FileShape) -> Iterator[list[str]]:
-    """Every row as text cells, the header first; streamed (one row in memory at a time)."""
+    """Every row as stripped text cells, the header first; streamed (one row in memory at a time)."""
     if shape.file_format == "xlsx":
         yield from _xlsx_rows(path)
         return

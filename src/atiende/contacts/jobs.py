@@ -2,40 +2,32 @@
 rows; the second writes them in chunks, each chunk one transaction with its report lines and
 the progress, so a crash resumes after the last committed chunk and never writes a row twice.
 
-New contacts go in with ``INSERT … ON CONFLICT DO NOTHING`` on the (client, phone) index, in phone
-order: two imports at once, or an import while messages arrive from the same phones, never make
-twins and never deadlock; a phone taken meanwhile is updated instead."""
+Parsing a chunk (pure Python) overlaps with writing the one before it (``contacts/import_store.py``,
+a handful of statements per chunk): the database and the parser work at the same time."""
 
+import asyncio
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.auth.models import Membership, Role, User
 from atiende.catalog.fields import validate_field_value
 from atiende.catalog.models import FieldDefinition
 from atiende.contacts import files, phones
-from atiende.contacts.consent import set_consent
+from atiende.contacts.import_store import Chunk, Row, line, store
 from atiende.contacts.imports import ATTRIBUTE
-from atiende.contacts.models import ConsentSource, ContactImport, ContactImportRow, ImportStatus, RowOutcome
-from atiende.conversations.models import Contact
+from atiende.contacts.models import ContactImport, ImportStatus, RowOutcome
 from atiende.errors import AtiendeError
 from atiende.jobs import JobContext, job
 
-CHUNK_ROWS = 1000
+CHUNK_ROWS = 5000  # two chunks in memory at a time (one parsed, one being written): a few MB
+_YIELD_EVERY = 100  # rows parsed between giving the event loop to the chunk being written
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@dataclass
-class _Row:
-    number: int
-    values: dict[str, Any]  # field → typed value (non-empty only)
-    key: str  # "+57…" or "doc:…"
-    duplicate: bool = False
 
 
 @dataclass
@@ -43,10 +35,19 @@ class _Context:
     client_id: int
     region: str
     mapping: dict[int, str]  # column index → field
+    header: list[str]
     agents: dict[str, int]  # agent email → membership id
     definitions: dict[str, FieldDefinition]
     membership_id: int | None = None  # who imports (consent changes name them)
     seen: set[str] = field(default_factory=set)
+    column_of: dict[str, str] = field(init=False)  # field → the file's column name (for refusals)
+    consent_fields: list[str] = field(init=False)  # the mapped "opt_out:…" fields
+    attribute_fields: list[str] = field(init=False)  # the mapped "attribute:…" fields
+
+    def __post_init__(self) -> None:
+        self.column_of = {target: self.header[index] for index, target in self.mapping.items()}
+        self.consent_fields = [t for t in self.mapping.values() if t.startswith("opt_out:")]
+        self.attribute_fields = [t for t in self.mapping.values() if t.startswith(ATTRIBUTE)]
 
 
 @job
@@ -72,13 +73,19 @@ async def run_import(ctx: JobContext, *, import_id: int) -> None:
                 path.unlink(missing_ok=True)
                 return
             record.total_rows = refused
-    batch: list[tuple[int, list[str]]] = []
-    for number, cells in _data_rows(path, shape, skip):
-        batch.append((number, cells))
-        if len(batch) >= CHUNK_ROWS:
-            await _commit_chunk(ctx, import_id, context, batch)
-            batch = []
-    await _commit_chunk(ctx, import_id, context, batch)
+    rows = _data_rows(path, shape, skip)
+    writing: asyncio.Task[None] | None = None
+    try:
+        while (chunk := await _read_chunk(context, rows)) is not None:
+            if writing is not None:
+                await writing
+            writing = asyncio.create_task(_commit_chunk(ctx, import_id, context, chunk))
+        if writing is not None:
+            await writing
+    finally:
+        if writing is not None and not writing.done():
+            writing.cancel()
+            await asyncio.gather(writing, return_exceptions=True)
     async with ctx.database.session() as session:
         record = await session.get(ContactImport, import_id)
         assert record is not None
@@ -99,7 +106,7 @@ def _scan(path: Path, shape: files.FileShape) -> int | tuple[int, str]:
     return count
 
 
-def _data_rows(path: Path, shape: files.FileShape, skip: int):  # noqa: ANN202 - an iterator of (number, cells)
+def _data_rows(path: Path, shape: files.FileShape, skip: int) -> Iterator[tuple[int, list[str]]]:
     iterator = files.rows(path, shape)
     next(iterator, None)
     for index, row in enumerate(iterator):
@@ -115,8 +122,8 @@ async def _context(session: AsyncSession, record: ContactImport) -> _Context:
         Membership.client_id == record.client_id, Membership.role == Role.agent, Membership.active.is_(True)))).all())
     definitions = {d.key: d for d in (await session.scalars(select(FieldDefinition).where(
         FieldDefinition.client_id == record.client_id))).all()}
-    return _Context(record.client_id, record.default_region, mapping, {e.lower(): m for e, m in agents.items()},
-                    definitions, record.membership_id)
+    return _Context(record.client_id, record.default_region, mapping, record.columns,
+                    {e.lower(): m for e, m in agents.items()}, definitions, record.membership_id)
 
 
 _YES = {"si", "sí", "s", "yes", "y", "true", "1", "x", "baja"}
@@ -133,14 +140,14 @@ class _Refused(Exception):
         self.column, self.reason = column, reason
 
 
-def _parse(context: _Context, header: list[str], number: int, cells: list[str]) -> _Row:
+def _parse(context: _Context, number: int, cells: list[str]) -> Row:
+    """One row's typed values (cells come stripped from ``files.rows``), or ``_Refused``."""
     values: dict[str, Any] = {}
-    column_of: dict[str, str] = {}
+    column_of = context.column_of
+    width = len(cells)
     for index, target in context.mapping.items():
-        cell = cells[index].strip() if index < len(cells) else ""
-        column_of[target] = header[index]
-        if cell:
-            values[target] = cell
+        if index < width and cells[index]:
+            values[target] = cells[index]
     phone_raw = str(values.pop("phone", "")).lstrip("'")
     key = ""
     if phone_raw:
@@ -163,7 +170,7 @@ def _parse(context: _Context, header: list[str], number: int, cells: list[str]) 
             raise _Refused(column_of["exclusive_agent_email"], "agente desconocido")
         values["exclusive_agent_id"] = agent
     consent: dict[str, bool] = {}
-    for target in [t for t in values if t.startswith("opt_out:")]:
+    for target in [t for t in context.consent_fields if t in values]:
         said = _fold_yes_no(str(values.pop(target)))
         if said is None:
             raise _Refused(column_of[target], "baja inválida (sí/no)")
@@ -171,7 +178,7 @@ def _parse(context: _Context, header: list[str], number: int, cells: list[str]) 
     if consent:
         values["consent"] = consent
     attributes: dict[str, Any] = {}
-    for target in [t for t in values if t.startswith(ATTRIBUTE)]:
+    for target in [t for t in context.attribute_fields if t in values]:
         key_name = target.removeprefix(ATTRIBUTE)
         raw = values.pop(target)
         try:
@@ -185,122 +192,44 @@ def _parse(context: _Context, header: list[str], number: int, cells: list[str]) 
         values["name"] = str(values["name"])[:120]
     if "document_id" in values:
         values["document_id"] = str(values["document_id"])[:40]
-    return _Row(number, values, key)
+    return Row(number, values, key)
 
 
-async def _commit_chunk(ctx: JobContext, import_id: int, context: _Context, batch: list[tuple[int, list[str]]]) -> None:
+async def _read_chunk(context: _Context, rows: Iterator[tuple[int, list[str]]]) -> Chunk | None:
+    """The next ``CHUNK_ROWS`` rows parsed (None at the end of the file). Gives the event loop a
+    turn every few hundred rows, so the chunk being written sends its next statement meanwhile."""
+    chunk: Chunk | None = None
+    for number, cells in rows:
+        if chunk is None:
+            chunk = Chunk(first=number, size=0, rows=[], refused=[])
+        chunk.size += 1
+        if any(cells):
+            try:
+                row = _parse(context, number, cells)
+            except _Refused as refused:
+                chunk.refused.append(line(number, RowOutcome.refused, column=refused.column[:120],
+                                          reason=refused.reason))
+            else:
+                row.duplicate = row.key in context.seen
+                context.seen.add(row.key)
+                chunk.rows.append(row)
+        if chunk.size % _YIELD_EVERY == 0:
+            await asyncio.sleep(0)
+        if chunk.size >= CHUNK_ROWS:
+            break
+    return chunk
+
+
+async def _commit_chunk(ctx: JobContext, import_id: int, context: _Context, chunk: Chunk) -> None:
+    """One transaction: the chunk's contacts and report lines, and the import's progress."""
     async with ctx.database.session() as session:
         record = await session.get(ContactImport, import_id, with_for_update=True)
         assert record is not None
-        if not batch:
+        if chunk.first - 2 < record.processed:  # this chunk committed already (a retried job)
             return
-        if batch[0][0] - 2 < record.processed:  # this chunk committed already (a retried job)
-            return
-        lines, counts = await _write(session, context, record.columns, batch, ctx.clock.now(), ctx.clock)
-        if lines:
-            await session.execute(insert(ContactImportRow), [{"import_id": import_id, **line} for line in lines])
-        record.processed += len(batch)
+        counts = await store(session, context.client_id, context.membership_id, import_id, chunk, ctx.clock.now())
+        record.processed += chunk.size
         record.created += counts[RowOutcome.created]
         record.updated += counts[RowOutcome.updated]
         record.duplicates += counts[RowOutcome.duplicate]
         record.refused += counts[RowOutcome.refused]
-
-
-async def _write(session: AsyncSession, context: _Context, header: list[str], batch: list[tuple[int, list[str]]],
-                 now: Any, clock: Any = None) -> tuple[list[dict[str, Any]], dict[RowOutcome, int]]:
-    lines: list[dict[str, Any]] = []
-    counts = dict.fromkeys(RowOutcome, 0)
-    parsed: list[_Row] = []
-    for number, cells in batch:
-        if not any(c.strip() for c in cells):
-            continue
-        try:
-            row = _parse(context, header, number, cells)
-        except _Refused as refused:
-            lines.append({"row_number": number, "outcome": RowOutcome.refused, "contact_id": None,
-                          "column": refused.column[:120], "reason": refused.reason})
-            counts[RowOutcome.refused] += 1
-            continue
-        row.duplicate = row.key in context.seen
-        context.seen.add(row.key)
-        parsed.append(row)
-    existing = await _existing(session, context.client_id, parsed)
-    fresh = [r for r in parsed if r.key not in existing and r.key.startswith("+") and not r.duplicate]
-    first_of: dict[str, _Row] = {}
-    for row in fresh:
-        first_of.setdefault(row.key, row)
-    inserted = await _insert(session, context.client_id, sorted(first_of.values(), key=lambda r: r.key), now)
-    if len(inserted) < len(first_of):  # taken meanwhile by another import or an incoming message
-        existing.update(await _existing(session, context.client_id, [r for r in first_of.values()
-                                                                      if r.key not in inserted]))
-    for row in parsed:
-        if row.key in inserted and first_of.get(row.key) is row:
-            outcome, contact_id = RowOutcome.created, inserted[row.key]
-        else:
-            contact = existing.get(row.key)
-            if contact is None and row.key in inserted:
-                contact = await session.get(Contact, inserted[row.key])
-            if contact is None:
-                lines.append({"row_number": row.number, "outcome": RowOutcome.refused, "contact_id": None,
-                              "column": None, "reason": "documento desconocido y sin teléfono"})
-                counts[RowOutcome.refused] += 1
-                continue
-            _apply(contact, row.values, overwrite=not row.duplicate, now=now)
-            outcome, contact_id = (RowOutcome.duplicate if row.duplicate else RowOutcome.updated), contact.id
-        for kind, opted_out in row.values.get("consent", {}).items():
-            await set_consent(session, contact_id, kind, opted_out=opted_out, source=ConsentSource.import_.value,
-                              membership_id=context.membership_id, clock=clock)
-        lines.append({"row_number": row.number, "outcome": outcome, "contact_id": contact_id, "column": None,
-                      "reason": None})
-        counts[outcome] += 1
-    await session.flush()
-    return lines, counts
-
-
-async def _existing(session: AsyncSession, client_id: int, rows: list[_Row]) -> dict[str, Contact]:
-    by_phone = sorted({r.key for r in rows if r.key.startswith("+")})
-    by_document = sorted({r.key.removeprefix("doc:") for r in rows if r.key.startswith("doc:")})
-    found: dict[str, Contact] = {}
-    if by_phone:
-        for contact in (await session.scalars(select(Contact).where(
-                Contact.client_id == client_id, Contact.phone.in_(by_phone)).order_by(Contact.id)
-                .with_for_update())).all():
-            found[contact.phone or ""] = contact
-    if by_document:
-        for contact in (await session.scalars(select(Contact).where(
-                Contact.client_id == client_id, Contact.document_id.in_(by_document),
-                Contact.erased_at.is_(None)).order_by(Contact.id).with_for_update())).all():
-            found.setdefault(f"doc:{contact.document_id}", contact)
-    return found
-
-
-async def _insert(session: AsyncSession, client_id: int, rows: list[_Row], now: Any) -> dict[str, int]:
-    if not rows:
-        return {}
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    values = [{"client_id": client_id, "phone": r.key, "name": r.values.get("name", ""),
-               "email": r.values.get("email"), "document_id": r.values.get("document_id"),
-               "attributes": r.values.get("attributes", {}), "exclusive_agent_id": r.values.get("exclusive_agent_id"),
-               "created_at": now, "updated_at": None} for r in rows]
-    # One cached statement run with many parameter sets (SQLAlchemy batches them into multi-row
-    # INSERTs with RETURNING): a literal 1,000-row VALUES would be compiled anew for every chunk.
-    stmt = dialect.insert(Contact).on_conflict_do_nothing(
-        index_elements=["client_id", "phone"], index_where=Contact.phone.is_not(None)
-    ).returning(Contact.id, Contact.phone)
-    return {phone: contact_id for contact_id, phone in (await session.execute(stmt, values)).all()}
-
-
-def _apply(contact: Contact, values: dict[str, Any], *, overwrite: bool, now: Any) -> None:
-    """The file's non-empty values onto the contact (a duplicate line only fills blanks)."""
-    for key in ("name", "email", "document_id", "exclusive_agent_id"):
-        if key in values and (overwrite or not getattr(contact, key)):
-            setattr(contact, key, values[key])
-    if "phone" in values and not contact.phone:
-        contact.phone = values["phone"]
-    if values.get("attributes"):
-        merged = dict(contact.attributes or {})
-        for key, value in values["attributes"].items():
-            if overwrite or merged.get(key) in (None, ""):
-                merged[key] = value
-        contact.attributes = merged
-    contact.updated_at = now
