@@ -90,3 +90,29 @@ async def test_a_payment_reminder_from_the_list_to_the_agents_inbox(
             await expect(agent.get_by_test_id("thread")).to_contain_text("¿puedo pagar en dos cuotas?")
         finally:
             await browser.close()
+
+
+async def test_an_audience_from_an_agents_cartera_in_the_directory(server: LiveServer) -> None:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(base_url=server.base_url, viewport={"width": 1400, "height": 1000})
+            await log_in(page, "supervisor@demo.atiende.app")
+            await page.goto("/console/sends")
+            await page.get_by_test_id("send-create").click()
+            await pick(page, "send-directory-agent", "Andrea Agente")
+            await page.get_by_test_id("send-directory-use").click()
+            counts = page.get_by_test_id("send-audience-counts")
+            await expect(counts).to_contain_text("2 válidos · 0 con teléfono inválido")
+            preview = page.get_by_test_id("send-preview")
+            await expect(preview).to_contain_text("Valentina Ríos")
+            await expect(preview).to_contain_text("Julián Castro")
+            await expect(preview).not_to_contain_text("Camila Herrera")  # another agent's cartera
+            await expect(page.get_by_text("nombre, correo, documento, ciudad")).to_be_visible()
+            await page.get_by_test_id("send-directory-q").fill("Valentina")
+            await page.get_by_test_id("send-directory-use").click()
+            await expect(counts).to_contain_text("1 válidos")
+            await expect(page.get_by_test_id("send-directory-q")).to_have_value("Valentina")  # kept on redraw
+            await page.get_by_test_id("send-detail").screenshot(path=str(DOCS / "outbound-directory-audience.png"))
+        finally:
+            await browser.close()

@@ -364,3 +364,58 @@ async def test_a_test_message_goes_to_one_phone_with_the_first_rows_values_outsi
     assert (await center.read(send["id"]))["counts"]["pending"] == 2
     bad = await center.http.post(f"/api/v1/sends/{send['id']}/test", json={"phone": "12345"}, headers=center.headers)
     assert bad.status_code == 422 and bad.json()["field"] == "phone"
+
+
+async def test_an_audience_from_a_directory_filter_takes_each_contacts_fields_as_variables(
+        center: Center, graph: FakeGraph, worker: Worker, clock: FakeClock, http: httpx.AsyncClient,
+        factory: Factory) -> None:
+    """Audiencia from Contactos: the cartera of one agent; a contact without a phone is omitted
+    with the reason, an opted-out one is never sent to, another agent's contacts stay out."""
+    from atiende.contacts.consent import opt_out
+    from atiende.conversations.models import Contact
+
+    ana, beto = await center.scenario.hire(2)
+    async with center.scenario.database.session() as session:
+        def contact(name: str, phone_number: str | None, agent: int, plan: str) -> Contact:
+            row = Contact(client_id=center.scenario.client_id, name=name, phone=phone_number, document_id=f"CC-{name}",
+                          attributes={"plan": plan}, exclusive_agent_id=agent, created_at=clock.now())
+            session.add(row)
+            return row
+
+        carla = contact("Carla", phone(1), ana.membership_id, "Oro")
+        contact("Sin teléfono", None, ana.membership_id, "Plata")
+        dario = contact("Darío", phone(2), ana.membership_id, "Plata")
+        contact("De Beto", phone(3), beto.membership_id, "Oro")
+        await session.flush()
+        await opt_out(session, dario.id, "whatsapp", source="api")
+        carla_id = carla.id
+    send = await center.create()
+    url = f"/api/v1/sends/{send['id']}/audience/directory"
+    response = await http.post(url, params={"exclusive_agent_id": ana.membership_id}, headers=center.headers)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["total"], report["valid"], report["invalid"]) == (3, 2, 1)
+    assert report["columns"] == ["nombre", "correo", "documento", "plan"]
+    assert [e["reason"] for e in report["errors"]] == ["invalid_phone"]
+    assert report["preview"][0] == {"telefono": phone(1), "nombre": "Carla", "correo": "", "documento": "CC-Carla",
+                                    "plan": "Oro"}
+    mapping = {"header": [{"column": "nombre"}], "body": [{"column": "plan"}, {"value": "hoy"}],
+               "buttons": [{"column": "documento"}]}
+    saved = await center.put(send["id"], "message", {"template_name": "recordatorio_pago", "language": "es",
+                                                     "mapping": mapping})
+    assert saved.status_code == 200, saved.text
+    assert (await center.put(send["id"], "programme", {"rate_per_second": 80})).status_code == 200
+    assert (await center.action(send["id"], "launch")).status_code == 200
+    with fake_sleep(worker, clock):
+        await worker.run_due()
+    [body] = graph.sent()  # Carla only: Darío opted out, the other had no phone, Beto's is not Ana's
+    assert body["to"] == phone(1).lstrip("+")
+    assert body["template"]["components"][0]["parameters"][0]["text"] == "Carla"
+    assert [p["text"] for p in body["template"]["components"][1]["parameters"]] == ["Oro", "hoy"]
+    recipients = await center.recipients(send["id"])
+    assert {r["contact_id"] for r in recipients if r["state"] == "sent"} == {carla_id}
+
+    other = await collections_center(http, factory)
+    assert (await http.post(url, headers=other.headers)).status_code == 404
+    agent = await http.post(url, headers=ana.headers)
+    assert agent.status_code == 403

@@ -5,6 +5,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile, status
 
 from atiende.campaigns.api import CampaignPath
+from atiende.contacts.api import contact_filters
+from atiende.contacts.service import ContactFilters
 from atiende.conversations.api import ConversationPath
 from atiende.deps import ClockDep, CurrentCaller, DbSession, EngineDep, SupervisorsWrite
 from atiende.kit.schemas import MAX_ID
@@ -68,6 +70,16 @@ async def upload_audience(send: SendPath, session: DbSession,
                                                     phone_column=phone_column, name_column=name_column,
                                                     default_region=default_region)
     return report
+
+
+@router.post("/sends/{send_id}/audience/directory", response_model=AudienceOut,
+             summary="Audiencia: the contacts of a filter of the directory (the query of GET /contacts)")
+async def audience_from_directory(send: SendPath, session: DbSession, caller: CurrentCaller,
+                                  filters: Annotated[ContactFilters, Depends(contact_filters)]) -> Any:
+    """The filters are those of `GET /api/v1/contacts` (search, channel, exclusive agent, opted
+    out, created between). Each contact's `nombre`, `correo`, `documento` and attributes become
+    the send's variables; contacts without a phone are listed in `errors`."""
+    return await outbound_service.audience_from_directory(session, caller, send, filters)
 
 
 @router.put("/sends/{send_id}/message", response_model=SendOut,

@@ -2,6 +2,6 @@
 its consent per channel kind. A re-export, so the sends name exactly what they depend on."""
 
 from atiende.contacts.consent import is_opted_out, opt_out
-from atiende.contacts.service import upsert_by_phone
+from atiende.contacts.service import ContactFilters, contact_service, upsert_by_phone
 
-__all__ = ["is_opted_out", "opt_out", "upsert_by_phone"]
+__all__ = ["ContactFilters", "contact_service", "is_opted_out", "opt_out", "upsert_by_phone"]

@@ -35,6 +35,7 @@ PHONE_HEADERS = ("telefono", "teléfono", "celular", "movil", "móvil", "whatsap
 NAME_HEADERS = ("nombre", "name", "cliente", "nombre completo")
 PREVIEW_ROWS = 5
 MAX_ERRORS_SHOWN = 100
+DIRECTORY_COLUMNS = ("nombre", "correo", "documento")  # a directory audience's variables, before attributes
 
 
 def job_key(send_id: int) -> str:
@@ -202,6 +203,47 @@ class OutboundService:
             recipients.append(recipient)
         session.add_all(recipients)
         send.columns, send.phone_column, send.name_column = columns, phone_col, name_col
+        await session.flush()
+        return report
+
+    async def audience_from_directory(self, session: AsyncSession, caller: Caller, send: OutboundSend,
+                                      filters: contacts_bridge.ContactFilters) -> AudienceReport:
+        """Replace the audience with the contacts of a filter of the directory (Contactos' own
+        search and filters, as the caller sees them). Each contact's name, email, document and
+        attributes become the send's variables (``nombre``, ``correo``, ``documento``, then each
+        attribute by its key); a contact without a phone is kept as omitted. Opted-out contacts
+        stay in the list and are omitted when the send reaches them, like an uploaded list's."""
+        self._editable(send, "change its audience")
+        await session.execute(OutboundRecipient.__table__.delete().where(OutboundRecipient.send_id == send.id))
+        contacts = [c async for c, _shown in contacts_bridge.contact_service.all_matching(
+            session, caller, send.client_id, filters)]
+        attributes = sorted({key for c in contacts for key in (c.attributes or {})} - set(DIRECTORY_COLUMNS))
+        columns = [*DIRECTORY_COLUMNS, *attributes]
+        report = AudienceReport(total=len(contacts), valid=0, invalid=0, duplicates=0, columns=columns,
+                                phone_column="telefono", name_column="nombre", preview=[])
+        recipients = []
+        for number, contact in enumerate(reversed(contacts), start=1):  # oldest first, as a list is read
+            extra = contact.attributes or {}
+            variables = {"nombre": contact.name or "", "correo": contact.email or "",
+                         "documento": contact.document_id or "",
+                         **{key: "" if extra.get(key) is None else str(extra[key]) for key in attributes}}
+            recipient = OutboundRecipient(send_id=send.id, channel_id=send.channel_id, row_number=number,
+                                          phone=contact.phone or "", name=(contact.name or "")[:120],
+                                          variables=variables, contact_id=contact.id,
+                                          state=RecipientState.pending, attempts=0)
+            if not contact.phone:
+                report.invalid += 1
+                recipient.state, recipient.skip_reason = RecipientState.skipped, SkipReason.invalid_phone
+                if len(report.errors) < MAX_ERRORS_SHOWN:
+                    report.errors.append(RowError(number, "telefono", contact.name or f"#{contact.id}",
+                                                  "invalid_phone"))
+            else:
+                report.valid += 1
+                if len(report.preview) < PREVIEW_ROWS:
+                    report.preview.append({"telefono": contact.phone, **variables})
+            recipients.append(recipient)
+        session.add_all(recipients)
+        send.columns, send.phone_column, send.name_column = columns, "telefono", "nombre"
         await session.flush()
         return report
 

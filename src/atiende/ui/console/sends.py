@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 from nicegui import events, ui
 from sqlalchemy import select
 
+from atiende.auth.models import Membership, Role, User
 from atiende.campaigns.models import Campaign
 from atiende.catalog.models import Schedule
+from atiende.contacts.service import ContactFilters
 from atiende.channels.whatsapp.models import WhatsAppTemplate
 from atiende.channels.whatsapp.service import as_template
 from atiende.channels.whatsapp.templates import Template, TemplateParameterError
@@ -38,6 +40,7 @@ class SendsScreen:
         self.campaign_id: int | None = None
         self.send_id: int | None = None
         self.report: AudienceReport | None = None
+        self.directory: tuple[str, int] = ("", 0)  # the directory picker's last search and cartera
 
     async def mount(self) -> None:
         async with act() as acting:
@@ -140,6 +143,7 @@ class SendsScreen:
             recipients, total = await outbound_service.recipients(acting.session, send, q=None, state=None,
                                                                   offset=0, limit=50)
             zone = await self._zone(acting, send)
+            agents = await _agents(acting, send.client_id) if send.status == SendStatus.draft else {}
         recent = send.finished_at is not None and send.finished_at > acting.clock.now() - LIVE_AFTER_FINISH
         self._live = send.status in (SendStatus.scheduled, SendStatus.sending) or (
             send.status == SendStatus.completed and recent)
@@ -150,7 +154,7 @@ class SendsScreen:
             if send.note:
                 testid(ui.label(send.note).classes("text-body2 text-warning"), "send-note")
             if send.status == SendStatus.draft:
-                self.audience_step(send)
+                self.audience_step(send, agents)
                 self.message_step(send, [tp for tp in templates if tp.approved], first.variables if first else {})
                 self.programme_step(send, zone)
                 self.review_step(counts)
@@ -163,7 +167,7 @@ class SendsScreen:
         schedule = await acting.session.get(Schedule, campaign.schedule_id) if campaign else None
         return schedule.timezone if schedule else "UTC"
 
-    def audience_step(self, send: OutboundSend) -> None:
+    def audience_step(self, send: OutboundSend, agents: dict[int, str]) -> None:
         ui.label(t("outbound.step.audience")).classes("text-subtitle1 text-weight-medium")
         help_text(t("outbound.audience_help"))
 
@@ -182,6 +186,7 @@ class SendsScreen:
 
         testid(ui.upload(auto_upload=True, on_upload=uploaded, label=t("outbound.upload"))
                .props('accept=".csv,.xlsx" flat bordered'), "send-upload")
+        self.directory_picker(send, agents)
         report = self.report
         if send.columns:
             ui.label(t("outbound.columns", columns=", ".join(send.columns))).classes("text-body2")
@@ -200,6 +205,33 @@ class SendsScreen:
                          rows=[{"row": e.row, "value": e.value, "reason": t(f"outbound.skip.{e.reason}")}
                                for e in report.errors]).props('dense flat bordered data-testid="send-row-errors"') \
                     .classes("w-full")
+
+    def directory_picker(self, send: OutboundSend, agents: dict[int, str]) -> None:
+        """Or the audience from Contactos: its search and an agent's cartera, as the directory filters."""
+        help_text(t("outbound.directory_help"))
+        with ui.row().classes("w-full items-end gap-2"):
+            search = testid(ui.input(t("outbound.directory_search"), value=self.directory[0])
+                            .props("dense outlined clearable").classes("min-w-[14rem]"), "send-directory-q")
+            chosen = self.directory[1] if self.directory[1] in agents else 0
+            cartera = testid(ui.select({0: t("outbound.directory_any_agent"), **agents}, value=chosen,
+                                       label=t("outbound.directory_agent")).props("dense outlined")
+                             .classes("min-w-[14rem]"), "send-directory-agent")
+
+            async def use() -> None:
+                self.directory = ((search.value or "").strip(), int(cartera.value or 0))
+                filters = ContactFilters(q=self.directory[0] or None, exclusive_agent_id=self.directory[1] or None)
+                try:
+                    async with act() as acting:
+                        fresh = await outbound_service.get(acting.session, acting.caller, send.id)
+                        self.report = await outbound_service.audience_from_directory(
+                            acting.session, acting.caller, fresh, filters)
+                except AtiendeError as exc:
+                    self.fail(exc)
+                    return
+                await self.refresh()
+
+            testid(ui.button(t("outbound.directory_use"), on_click=use).props("outline no-caps"),
+                   "send-directory-use")
 
     def message_step(self, send: OutboundSend, templates: list[Template], first: dict[str, str]) -> None:
         ui.label(t("outbound.step.message")).classes("text-subtitle1 text-weight-medium")
@@ -400,6 +432,15 @@ class SendsScreen:
         search.bind_value(table, "filter")
         if total > len(rows):
             help_text(t("outbound.more", shown=len(rows), total=total))
+
+
+async def _agents(acting: Acting, client_id: int) -> dict[int, str]:
+    """The client's active agents, for the cartera filter."""
+    rows = await acting.session.execute(
+        select(Membership.id, User.full_name, User.email).join(User, User.id == Membership.user_id)
+        .where(Membership.client_id == client_id, Membership.role == Role.agent, Membership.active.is_(True))
+        .order_by(User.full_name))
+    return {mid: name or email for mid, name, email in rows.all()}
 
 
 @console_page("sends")
