@@ -45,10 +45,13 @@ SUPERVISOR_WRITES = AGENT_WRITES | {
     ("POST", "/api/v1/contacts/imports"), ("POST", "/api/v1/contacts/imports/{import_id}/start"),
     # Envíos: the collections team's supervisors run their sends.
     ("POST", "/api/v1/campaigns/{campaign_id}/sends"), ("POST", "/api/v1/sends/{send_id}/audience"),
+    ("POST", "/api/v1/sends/{send_id}/audience/directory"),
     ("PUT", "/api/v1/sends/{send_id}/message"), ("POST", "/api/v1/sends/{send_id}/test"),
     ("PUT", "/api/v1/sends/{send_id}/programme"), ("POST", "/api/v1/sends/{send_id}/launch"),
     ("POST", "/api/v1/sends/{send_id}/pause"), ("POST", "/api/v1/sends/{send_id}/resume"),
     ("POST", "/api/v1/sends/{send_id}/cancel"),
+    # The notification API: a billing system calls it as a supervisor user of its own.
+    ("POST", "/api/v1/campaigns/{campaign_id}/outbound"),
 }
 # The platform's own: only the superuser creates clients. PATCH /clients/{id} is an admin's route for
 # the client's own settings (phone_region); its plan stays the superuser's (tests/channels/webchat/test_phone_region.py).

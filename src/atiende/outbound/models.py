@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from atiende.db import Base, UTCDateTime
@@ -121,3 +121,19 @@ class ChannelPacing(Base):
 
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True)
     next_slot_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NotificationKey(IdMixin, Base):
+    """An ``Idempotency-Key`` of the notification API (``notifications.py``): inserted in the
+    request's transaction before anything is sent, so the unique (client, key) decides between two
+    requests with the same key; keeps the body's hash and the first answer, which a repeat gets back."""
+
+    __tablename__ = "outbound_notification_keys"
+    __table_args__ = (UniqueConstraint("client_id", "key"),)
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,8 +3,10 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from atiende.conversations.models import DeliveryStatus
+from atiende.kit.schemas import MAX_ID, storable
 from atiende.outbound.models import RecipientState, SendStatus, SkipReason
 
 
@@ -136,3 +138,66 @@ class TestSendIn(BaseModel):
 
 class TestSendOut(BaseModel):
     wamid: str
+
+
+# --- the notification API ----------------------------------------------------------------------
+_Value = Annotated[str, Field(max_length=1000), AfterValidator(storable)]
+
+
+class NotificationParameters(BaseModel):
+    """The template's parameters, in the order the template names them."""
+
+    model_config = ConfigDict(extra="forbid")
+    header: Annotated[list[_Value], Field(max_length=10)] = []
+    body: Annotated[list[_Value], Field(max_length=60)] = []
+    buttons: Annotated[list[_Value], Field(max_length=10)] = []  # one URL suffix per dynamic URL button
+    header_media_url: Annotated[str | None, Field(max_length=2000, pattern=r"^https://\S+$")] = None
+
+
+class NotificationTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=512), AfterValidator(storable)]
+    language: Annotated[str, Field(min_length=1, max_length=20), AfterValidator(storable)]
+    parameters: NotificationParameters = NotificationParameters()
+
+
+class NotificationIn(BaseModel):
+    """One message to one contact: an approved WhatsApp template, or plain text (WhatsApp within the
+    24-hour window; Telegram and API channels to contacts who already wrote to them)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # A phone (a string: E.164, or national in the client's region) or a contact id (a JSON number).
+    to: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | Annotated[str, Field(min_length=1, max_length=32)]
+    channel_id: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None  # default: the campaign's WhatsApp
+    template: NotificationTemplate | None = None
+    text: Annotated[str | None, Field(min_length=1, max_length=4096), AfterValidator(storable)] = None
+
+    @model_validator(mode="after")
+    def one_message(self) -> "NotificationIn":
+        if (self.template is None) == (self.text is None):
+            raise ValueError("give exactly one of template or text")
+        return self
+
+
+class NotificationOut(BaseModel):
+    message_id: int
+    conversation_id: int
+    contact_id: int
+    channel_id: int
+    status: DeliveryStatus
+    status_url: str
+
+
+class OutboundMessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    conversation_id: int
+    channel_id: int
+    status: DeliveryStatus | None
+    failure_reason: str | None
+    external_id: str | None
+    text: str
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
