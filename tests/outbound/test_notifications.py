@@ -130,6 +130,8 @@ async def test_a_failed_first_request_leaves_its_key_free(center: Center) -> Non
     bad = await notify(center, reminder(to="12345"), key="factura-9")
     assert bad.status_code == 422 and bad.json()["field"] == "to"
     assert bad.json()["code"] == "notification.phone_invalid"
+    empty = await notify(center, reminder(to=""), key="factura-9")
+    assert (empty.status_code, empty.json()["field"]) == (422, "to")
     assert (await notify(center, reminder(), key="factura-9")).status_code == 201
 
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from atiende.conversations.models import DeliveryStatus
 from atiende.kit.schemas import MAX_ID, storable
@@ -167,10 +167,21 @@ class NotificationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     # A phone (a string: E.164, or national in the client's region) or a contact id (a JSON number).
-    to: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | Annotated[str, Field(min_length=1, max_length=32)]
+    to: StrictInt | str
     channel_id: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None  # default: the campaign's WhatsApp
     template: NotificationTemplate | None = None
     text: Annotated[str | None, Field(min_length=1, max_length=4096), AfterValidator(storable)] = None
+
+    @field_validator("to")
+    @classmethod
+    def phone_or_contact_id(cls, value: int | str) -> int | str:
+        if isinstance(value, int):
+            if not 1 <= value <= MAX_ID:
+                raise ValueError(f"a contact id is between 1 and {MAX_ID}")
+            return value
+        if not 1 <= len(value.strip()) <= 32:
+            raise ValueError("a phone has 1 to 32 characters")
+        return storable(value) or ""
 
     @model_validator(mode="after")
     def one_message(self) -> "NotificationIn":
