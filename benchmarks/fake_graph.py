@@ -1,6 +1,7 @@
 """The Graph API's messages endpoint for the send benchmark, in a process of its own (in a thread
 of the sending process it would share the interpreter's lock with the very engine measured):
-every ``POST /{version}/{node}/messages`` is answered like Meta's after ``--delay`` seconds.
+every ``POST /{version}/{node}/messages`` is answered like Meta's after ``--delay`` seconds;
+``GET /count`` says how many were answered.
 
     python -m benchmarks.fake_graph --port 8098 --delay 0.05
 """
@@ -18,17 +19,22 @@ from starlette.routing import Route
 
 def build(delay: float) -> Starlette:
     ids = itertools.count(1)
+    answered = [0]
 
     async def messages(request: Request) -> JSONResponse:
         await request.body()
         await asyncio.sleep(delay)
+        answered[0] += 1
         return JSONResponse({"messaging_product": "whatsapp", "messages": [{"id": f"wamid.BENCH{next(ids)}"}]})
 
     async def health(_request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
+    async def count(_request: Request) -> PlainTextResponse:
+        return PlainTextResponse(str(answered[0]))
+
     return Starlette(routes=[Route("/{version}/{node}/messages", messages, methods=["POST"]),
-                             Route("/health", health)])
+                             Route("/health", health), Route("/count", count)])
 
 
 def main() -> None:

@@ -13,9 +13,11 @@ import asyncio
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from datetime import UTC, datetime
 
 import httpx
@@ -32,7 +34,7 @@ from atiende.outbound.engine import run_send
 from atiende.outbound.models import OutboundRecipient, OutboundSend, RecipientState, SendStatus
 from atiende.outbound.service import job_key
 from atiende.settings import Settings
-from benchmarks import servers, world
+from benchmarks import latency, servers, world
 
 LATENCY_SECONDS = 0.05
 TEMPLATE = [{"type": "BODY", "text": "Tu saldo de {{1}} vence el {{2}}."}]
@@ -60,18 +62,24 @@ def fake_graph() -> Iterator[str]:
 
 async def _prepare(url: str, recipients: int, rate: int) -> int:
     seeded = await world.seed(url, agents=0, capacity=1, online=False)
+    return await _add_send(url, seeded.client_id, seeded.campaign_id, recipients, rate)
+
+
+async def _add_send(url: str, client_id: int, campaign_id: int, recipients: int, rate: int) -> int:
+    """A WhatsApp channel on the campaign, an approved template and a programmed send of
+    ``recipients``, its job due now; returns the send's id."""
     database = Database(url)
     try:
         async with database.session() as session:
-            channel = Channel(client_id=seeded.client_id, kind=ChannelKind.whatsapp, name="WA bench", active=True,
+            channel = Channel(client_id=client_id, kind=ChannelKind.whatsapp, name="WA bench", active=True,
                               credentials={"access_token": "t", "app_secret": "s"},
                               settings={"phone_number_id": "1", "max_messages_per_second": rate})
             session.add(channel)
             await session.flush()
-            session.add(CampaignChannel(campaign_id=seeded.campaign_id, channel_id=channel.id))
+            session.add(CampaignChannel(campaign_id=campaign_id, channel_id=channel.id))
             session.add(WhatsAppTemplate(channel_id=channel.id, name="recordatorio", language="es", status="APPROVED",
                                          category="UTILITY", components=TEMPLATE, synced_at=datetime.now(UTC)))
-            send = OutboundSend(client_id=seeded.client_id, campaign_id=seeded.campaign_id, channel_id=channel.id,
+            send = OutboundSend(client_id=client_id, campaign_id=campaign_id, channel_id=channel.id,
                                 name="bench", status=SendStatus.scheduled, columns=["monto", "vence"],
                                 phone_column="telefono", template_name="recordatorio", template_language="es",
                                 mapping={"body": [{"column": "monto"}, {"column": "vence"}]},
@@ -134,12 +142,44 @@ async def _run(url: str, send_id: int, recipients: int, fake_url: str) -> dict[s
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def inbound_while_sending(workdir: Path, *, send_rate: int = 80, inbound_rate: int = 100,
+                          seconds: float = 15, quick: bool = False) -> latency.LatencyResult:
+    """The issue's second number: inbound POST → agent's ``conversation.assigned`` at
+    ``inbound_rate`` msg/s through one ``atiende serve`` while the same process runs a send at
+    ``send_rate`` msg/s against the fake Graph API (target: inbound p99 < 100 ms)."""
+    sizes = {"rate": 20, "seconds": 1, "warmup": 0.5, "agents": 5, "grace": 10} if quick else \
+        {"rate": inbound_rate, "seconds": seconds, "warmup": 2, "agents": 50, "grace": 15}
+    recipients = int(send_rate * (sizes["seconds"] + sizes["warmup"] + 30))  # still sending when the driver stops
+
+    def prepare(url: str, bench: world.World) -> None:
+        if send_rate:  # 0: the same run without a send, the baseline
+            asyncio.run(_add_send(url, bench.client_id, bench.campaign_id, recipients, send_rate))
+
+    with fake_graph() as fake_url:
+        result = latency.run(workdir, **sizes, prepare=prepare, settings={"whatsapp_graph_url": fake_url})
+        sent = int(httpx.get(f"{fake_url}/count", timeout=5).text)
+    result.notes.append(f"{sent} send messages answered by the fake Graph API during the run")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--with-inbound", action="store_true",
+                        help="instead: inbound latency at 100 msg/s while a send runs at 80 msg/s")
     args = parser.parse_args()
+    if args.with_inbound:
+        with tempfile.TemporaryDirectory() as workdir:
+            alone = inbound_while_sending(Path(workdir) / "alone", quick=args.quick, send_rate=0)
+            result = inbound_while_sending(Path(workdir) / "sending", quick=args.quick)
+        print(f"inbound at {alone.rate} msg/s, no send (same run): p50 {alone.p50_ms} ms, p99 {alone.p99_ms} ms")
+        print(f"inbound at {result.rate} msg/s while sending at 80 msg/s: p50 {result.p50_ms} ms, "
+              f"p99 {result.p99_ms} ms ({result.events}/{result.sent} events); target p99 < 100 ms: "
+              + ("meets target" if result.p99_ms < 100 and result.missing == 0 else "MISSES target")
+              + f" (ratio to no send {result.p99_ms / alone.p99_ms:.2f}); " + "; ".join(result.notes))
+        return
     recipients, rate = (5000, 500) if args.quick else (args.recipients, args.rate)
     with fake_graph() as fake_url, world.scratch_database() as url:
         send_id = asyncio.run(_prepare(url, recipients, rate))

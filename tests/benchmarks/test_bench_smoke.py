@@ -114,3 +114,13 @@ def test_webhooks_overhead_runs_both_sides_and_the_dispatcher_process_delivers(t
     assert len(result["without"]) == len(result["with"]) == 1  # type: ignore[arg-type]
     assert all(r["missing"] == 0 for r in result["with"])  # type: ignore[attr-defined, index]
     assert isinstance(result["delivered"], int) and result["delivered"] > 0
+
+
+def test_inbound_latency_is_measured_while_a_send_runs(tmp_path: Path) -> None:
+    from benchmarks import outbound_send
+
+    result = outbound_send.inbound_while_sending(tmp_path, quick=True)
+
+    assert result.sent > 0 and result.missing == 0
+    sent = int(result.notes[-1].split()[0])
+    assert sent > 0  # the send really ran beside the inbound driver

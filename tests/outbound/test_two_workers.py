@@ -30,7 +30,7 @@ from tests.outbound.helpers import collections_center, phone
 
 pytestmark = pytest.mark.multiprocess
 RECIPIENTS = 2_000
-RATE = 250
+RATE = 500
 WAIT = 90
 
 
