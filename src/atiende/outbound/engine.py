@@ -13,9 +13,9 @@ and go back to pending. A run treats a row as abandoned only after ``STALE`` (lo
 holds a chunk), so several workers can run without stepping on each other; claims use
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL.
 
-**Pacing.** The configured rate holds across processes: each run reserves its chunk's slots on
-the channel's ``outbound_channel_pacing`` row (in a row lock), ``1/rate`` seconds apart after the
-last slot anyone reserved, and starts each call at its slot; a run that fell behind its slots
+**Pacing.** The configured rate holds across processes: each run reserves its slots on the
+channel's ``outbound_channel_pacing`` row (in a row lock), about a second of them at a time,
+``1/rate`` seconds apart after the last slot anyone reserved, and starts each call at its slot; a run that fell behind its slots
 starts a call as soon as its own call ``rate`` calls back is a second old, so it catches up
 without a burst: over any one-second window at most ``rate`` calls of a run start. Time and sleep come from the job context (tests use a fake clock).
 
@@ -261,9 +261,13 @@ class SendRun:
 
     async def _paced(self, send: OutboundSend, template: Template, claimed: list[_Claimed], channel: Channel,
                      rate: int, concurrency: int, clients: "_Clients") -> None:
-        start = await self._reserve(channel.id, len(claimed), rate)
         sleep = _sleep(self.ctx)
         group_size = max(1, rate // GROUPS_PER_SECOND)
+        # Slots are reserved on the channel about a second at a time, not for the whole chunk: a run
+        # that fell behind then starts its next second from now, never inside the slots another
+        # send of the channel reserved meanwhile.
+        block = group_size * GROUPS_PER_SECOND
+        start, block_first = self.ctx.clock.now(), 0
         spacing = _slots(1, rate)
         catch_up = spacing / 2
         last_start: datetime | None = None
@@ -281,12 +285,15 @@ class SendRun:
                     await asyncio.shield(self._release([c.id for c in claimed[first:]]))
                     break
                 await asyncio.shield(self._flush())
+                if first % block == 0:
+                    start = await asyncio.shield(self._reserve(channel.id, min(block, len(claimed) - first), rate))
+                    block_first = first
                 group = claimed[first:first + group_size]
                 marked = await asyncio.shield(self._mark_sending([c.id for c in group]))
                 for offset, item in enumerate(group):
                     if item.id not in marked:
                         continue  # cancelled or opted out meanwhile
-                    slot = start + _slots(first + offset, rate)
+                    slot = start + _slots(first + offset - block_first, rate)
                     if len(starts) == rate:  # the call ``rate`` calls back opened this one's second
                         slot = max(slot, starts[0] + ONE_SECOND)
                     if last_start is not None:  # late: catch up at twice the rate, not in one burst
