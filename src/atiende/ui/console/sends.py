@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from nicegui import events, ui
 from sqlalchemy import select
 
-from atiende.auth.models import Membership, Role, User
 from atiende.campaigns.models import Campaign
 from atiende.catalog.models import Schedule
 from atiende.contacts.service import ContactFilters
@@ -23,6 +22,7 @@ from atiende.outbound.engine import send_test
 from atiende.outbound.models import OutboundRecipient, OutboundSend, SendStatus
 from atiende.outbound.service import AudienceReport, outbound_service, render
 from atiende.ui.components import empty_state, help_text, page_heading, testid
+from atiende.ui.console.contacts import agent_choices
 from atiende.ui.context import Acting, PageContext, act
 from atiende.ui.errors import describe
 from atiende.ui.layout import console_page
@@ -143,7 +143,7 @@ class SendsScreen:
             recipients, total = await outbound_service.recipients(acting.session, send, q=None, state=None,
                                                                   offset=0, limit=50)
             zone = await self._zone(acting, send)
-            agents = await _agents(acting, send.client_id) if send.status == SendStatus.draft else {}
+            agents = await agent_choices(acting.session, send.client_id) if send.status == SendStatus.draft else {}
         recent = send.finished_at is not None and send.finished_at > acting.clock.now() - LIVE_AFTER_FINISH
         self._live = send.status in (SendStatus.scheduled, SendStatus.sending) or (
             send.status == SendStatus.completed and recent)
@@ -432,15 +432,6 @@ class SendsScreen:
         search.bind_value(table, "filter")
         if total > len(rows):
             help_text(t("outbound.more", shown=len(rows), total=total))
-
-
-async def _agents(acting: Acting, client_id: int) -> dict[int, str]:
-    """The client's active agents, for the cartera filter."""
-    rows = await acting.session.execute(
-        select(Membership.id, User.full_name, User.email).join(User, User.id == Membership.user_id)
-        .where(Membership.client_id == client_id, Membership.role == Role.agent, Membership.active.is_(True))
-        .order_by(User.full_name))
-    return {mid: name or email for mid, name, email in rows.all()}
 
 
 @console_page("sends")
