@@ -18,6 +18,8 @@ from atiende.outbound.schemas import (
     TestSendOut,
 )
 from atiende.outbound.service import outbound_service
+from atiende.outbound.schemas import TimelineOut
+from atiende.outbound.timeline import send_timeline
 
 # Sends are written by admins and supervisors: the role is checked before the path or the body.
 router = APIRouter(prefix="/api/v1", tags=["outbound sends"], dependencies=[SupervisorsWrite])
@@ -144,6 +146,14 @@ async def recipients(send: SendPath, session: DbSession, q: Annotated[str | None
 async def results(send: SendPath, session: DbSession) -> Response:
     return Response(await outbound_service.results_csv(session, send), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="envio-{send.id}-resultados.csv"'})
+
+
+@router.get("/sends/{send_id}/timeline", response_model=TimelineOut,
+            summary="The chart over time: per bucket, recipients sent, delivered, read, failed and replied")
+async def timeline(send: SendPath, session: DbSession) -> Any:
+    """Buckets of 1 s, 10 s, 1 min, 5 min, 15 min, 1 h or whole days (the client's time zone), the
+    smallest that keeps the send's span within 120 of them; buckets without events count zero."""
+    return await send_timeline(session, send)
 
 
 @router.get("/conversations/{conversation_id}/send", response_model=SendContextOut | None,

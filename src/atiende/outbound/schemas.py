@@ -121,6 +121,25 @@ class RecipientPage(BaseModel):
     limit: int
 
 
+class TimelinePointOut(BaseModel):
+    """One bucket: the recipients that reached each milestone within it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    start: datetime  # ISO-8601 with the client's offset, e.g. 2026-12-01T09:00:00-05:00
+    sent: int
+    delivered: int
+    read: int
+    failed: int
+    replied: int
+
+
+class TimelineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    bucket_seconds: int
+    timezone: str
+    points: list[TimelinePointOut]
+
+
 class SendContextOut(BaseModel):
     """What the agent sees next to a conversation that answers a send."""
 

@@ -65,6 +65,7 @@ class Supervision:
         self.search_text = ""
         self.search_status: ConversationStatus | None = None
         self.search_run: Callable[[], Awaitable[None]] | None = None
+        self._reading = asyncio.Lock()
 
     async def mount(self) -> None:
         assets.install(runtime().clock.now())
@@ -89,12 +90,16 @@ class Supervision:
                                           staff=self.staff, take_over=self.take_over, assign=self.assign)
         wanted = self.context.query.get("campaign", "")
         self.selected = int(wanted) if wanted.isdigit() and len(wanted) < 10 else None
+        LiveFeed(self._wants, self._on_events)  # before the first read: an event in between is not lost
         await self.refresh()
         await self.canned.load()
-        LiveFeed(self._wants, self._on_events)
 
     # --- the board -----------------------------------------------------------------------------------
     async def refresh(self) -> None:
+        async with self._reading:  # one read at a time: an older read never draws over a newer one
+            await self._read_and_render()
+
+    async def _read_and_render(self) -> None:
         async with act() as acting:
             now = acting.clock.now()
             self.summaries = await supervision_service.summaries(acting.session, acting.caller,
