@@ -3,12 +3,12 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 
 from atiende import __version__
 from atiende.api_docs import install_api_docs
+from atiende.kit.http import new_client
 from atiende.bus import EventBus, make_bus
 from atiende.clock import Clock, SystemClock
 from atiende.db import Database
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     database = database or Database(settings.database_url, echo=settings.sql_echo)
     bus = bus or make_bus(settings.redis_url, settings.redis_channel)
     clock = clock or SystemClock()
-    http_client = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
+    http_client = new_client()
     worker = Worker(JobContext(database=database, clock=clock, bus=bus, settings=settings, http=http_client))
     from atiende.conversations.intake import InboundRouter
 

@@ -2,13 +2,13 @@
 
 import asyncio
 
-import httpx
 
 from atiende.bus import make_bus
 from atiende.clock import SystemClock
 from atiende.db import Database
 from atiende.jobs import JobContext, Worker
 from atiende.kit.collector import settle_long_lived
+from atiende.kit.http import new_client
 from atiende.settings import Settings
 
 
@@ -23,7 +23,7 @@ async def run_worker_forever(settings: Settings) -> None:
     database = Database(settings.database_url)
     bus = make_bus(settings.redis_url, settings.redis_channel)
     await bus.start()
-    async with httpx.AsyncClient(timeout=15.0) as http:
+    async with new_client() as http:
         worker = Worker(JobContext(database=database, clock=SystemClock(), bus=bus, settings=settings, http=http))
         router = InboundRouter(worker.context)
         worker.passes.append(router.worker_pass)
@@ -53,7 +53,7 @@ async def run_webhooks_forever(settings: Settings, *, poll_seconds: float) -> No
     from atiende.integrations.dispatcher import WebhookDispatcher
 
     database = Database(settings.database_url)
-    async with httpx.AsyncClient(timeout=15.0) as http:
+    async with new_client() as http:
         context = JobContext(database=database, clock=SystemClock(), bus=make_bus(None, settings.redis_channel),
                              settings=settings, http=http)
         dispatcher = WebhookDispatcher(context, poll_seconds=poll_seconds)
