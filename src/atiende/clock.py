@@ -32,3 +32,11 @@ class FakeClock:
     def advance(self, **delta: float) -> datetime:
         self._now += timedelta(**delta)
         return self._now
+
+
+def as_utc(value: datetime | str) -> datetime:
+    """Aware UTC, from a value the database may hand back naive or as text (an aggregate such as
+    ``min()`` bypasses the column's type, on SQLite)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

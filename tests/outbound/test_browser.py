@@ -69,7 +69,7 @@ async def test_a_payment_reminder_from_the_list_to_the_agents_inbox(
             await pick(page, "send-map-buttons-0", "referencia")
             await expect(page.get_by_test_id("send-bubble")).to_contain_text("$ 1.871.000 vence el 15 dic 2026")
             await page.get_by_test_id("send-save-message").click()
-            await expect(page.get_by_test_id("review-pending")).to_have_text("3")
+            await expect(page.get_by_test_id("review-will_send")).to_have_text("3")
             await page.get_by_test_id("send-launch").click()
             await expect(page.get_by_test_id("count-read")).to_have_text("3", timeout=30_000)
             await expect(page.get_by_test_id("count-replied")).to_have_text("1", timeout=30_000)
@@ -78,6 +78,12 @@ async def test_a_payment_reminder_from_the_list_to_the_agents_inbox(
                 await page.get_by_test_id("send-download").click()
             results = Path(await (await download.value).path()).read_text(encoding="utf-8-sig")
             assert results.count("\n") == 5 and "invalid_phone" in results and ",read," in results
+            await expect(page.get_by_test_id("send-chart")).to_be_visible()
+            await page.set_viewport_size({"width": 390, "height": 844})  # the chart fits a phone
+            await expect(page.locator(".q-notification")).to_have_count(0, timeout=10_000)  # "Guardado" gone
+            await page.wait_for_timeout(800)  # ECharts redraws at the new width
+            await page.locator(".q-card", has=page.get_by_test_id("send-chart")).screenshot(
+                path=str(DOCS / "outbound-send-chart.png"))
 
             agent = await browser.new_page(base_url=server.base_url, viewport={"width": 1400, "height": 900})
             await log_in(agent, "agente1@demo.atiende.app")

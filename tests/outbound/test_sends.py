@@ -120,12 +120,13 @@ async def test_the_wizard_refuses_what_cannot_be_sent_naming_the_field(
     assert (await http.post(f"/api/v1/sends/{send['id']}/launch", headers=other.headers)).status_code == 404
 
 
-async def test_a_campaign_without_a_whatsapp_channel_cannot_have_sends(
+async def test_a_campaign_without_a_whatsapp_telegram_or_api_channel_cannot_have_sends(
         center: Center, http: httpx.AsyncClient) -> None:
     async with center.scenario.database.session() as session:
-        channel = await session.get(Channel, center.channel_id)
-        assert channel is not None
-        channel.active = False
+        for channel_id in (center.channel_id, center.scenario.channel_id):  # WhatsApp, and the scenario's API channel
+            channel = await session.get(Channel, channel_id)
+            assert channel is not None
+            channel.active = False
     response = await http.post(f"/api/v1/campaigns/{center.scenario.campaign_id}/sends", json={"name": "x"},
                                headers=center.headers)
     assert response.status_code == 422 and response.json()["code"] == "outbound.no_whatsapp_channel"

@@ -149,6 +149,30 @@ async def test_channel_credentials_are_write_only(page: Page, people) -> None:
     assert "AAEhBP0av28aMOBtxyXvKjM7xlGYXYwr4s0" not in await page.content()
 
 
+async def test_a_whatsapp_number_takes_metas_messaging_limit_and_portfolio(page: Page, people) -> None:
+    await log_in(page, people.admin)
+    await open_screen(page, "channels", DEMO_CLIENT)
+    await page.get_by_test_id("create").click()
+    await pick(page, "channel-kind", "WhatsApp")
+    await page.get_by_test_id("channel-name").fill("Cobranza Bogotá")
+    await page.get_by_test_id("channel-phone-number-id").fill("109900000077")
+    for secret in ("access-token", "app-secret", "verify-token"):
+        await page.get_by_test_id(f"channel-{secret}").fill(f"secreto-de-prueba-{secret}")
+    await page.get_by_test_id("channel-max-messages-per-second").fill("2000")
+    await pick(page, "channel-daily-recipient-limit", "10.000")
+    await page.get_by_test_id("channel-business-portfolio-id").fill("771100223344")
+    await page.get_by_test_id("save").click()
+    await expect(field_of(page, "channel-max-messages-per-second")).to_contain_text("1000")
+    await page.screenshot(path="docs/channel-messaging-limit.png")
+    await page.get_by_test_id("channel-max-messages-per-second").fill("200")
+    await save_dialog(page, "channel-dialog")
+    row = page.get_by_test_id("channels-table").get_by_role("row", name=re.compile("Cobranza Bogotá"))
+    await row.get_by_role("button", name="Editar").click()
+    await expect(page.get_by_test_id("channel-max-messages-per-second")).to_have_value("200")
+    await expect(page.get_by_test_id("channel-daily-recipient-limit")).to_contain_text("10.000")
+    await expect(page.get_by_test_id("channel-business-portfolio-id")).to_have_value("771100223344")
+
+
 async def test_the_console_works_at_tablet_width(page: Page, people) -> None:
     await page.set_viewport_size(TABLET)
     await log_in(page, people.admin)

@@ -17,7 +17,9 @@ same signature header and this JSON body::
      "sender": "agent", "text": "Hola", "attachments": [], "choices": [], "created_at": "2026-01-05T12:00:00Z"}
 
 ``choices`` lists the options a bot offers (also numbered in ``text``); a system may show them
-as buttons and send the chosen label (or its number) back as the customer's message.
+as buttons and send the chosen label (or its number) back as the customer's message. A campaign's
+send (``outbound.engine``) posts the same body outside any conversation: ``message_id`` and
+``conversation_id`` are null and ``"send": {"id": 3, "recipient_id": 41}`` names it.
 
 A 2xx answer marks it sent (a JSON ``{"external_id": "..."}`` in the answer is stored as the
 provider id); 408, 425, 429, 5xx and network errors are retried with backoff; any other answer
@@ -141,10 +143,6 @@ class ApiChannelAdapter:
     kind = ChannelKind.api
 
     async def send(self, ctx: JobContext, channel: Channel, conversation: Conversation, message: Message) -> str | None:
-        url = (channel.settings or {}).get("callback_url")
-        secret = (channel.credentials or {}).get("secret")
-        if not url or not secret:
-            raise PermanentSendError("The API channel has no callback_url or secret configured")
         contact = conversation.contact
         store, now = MediaStore(ctx.settings), ctx.clock.now()  # the receiving system may fetch the files
         attachments = [{**a, "url": store.grant(str(a.get("url", "")), conversation.id, now)}
@@ -153,19 +151,29 @@ class ApiChannelAdapter:
                    "contact": {"external_id": contact.external_id_on(channel.id), "name": contact.name},
                    "sender": message.sender, "text": message.text, "attachments": attachments,
                    "choices": list(message.choices or []), "created_at": message.created_at.isoformat()}
-        body = json.dumps(payload, ensure_ascii=False).encode()
-        response = await ctx.http.post(str(url), content=body, headers={
-            "Content-Type": "application/json", SIGNATURE_HEADER: sign(str(secret), body)})
-        if response.status_code in RETRYABLE_STATUSES or response.status_code >= 500:
-            raise RetryableSendError(f"callback answered {response.status_code}")
-        if not 200 <= response.status_code < 300:
-            raise PermanentSendError(f"callback answered {response.status_code}: {response.text[:300]}")
-        try:
-            answer = response.json()
-        except ValueError:
-            return None
-        provider_id = answer.get("external_id") if isinstance(answer, dict) else None
-        return str(provider_id)[:200] if provider_id else None
+        return await deliver(ctx, channel, payload)
+
+
+async def deliver(ctx: JobContext, channel: Channel, payload: dict[str, Any]) -> str | None:
+    """The channel's one sender: POST ``payload`` to the callback URL, signed; the provider id the
+    system answers, if any. Conversations' messages and the sends of a campaign both go through it."""
+    url = (channel.settings or {}).get("callback_url")
+    secret = (channel.credentials or {}).get("secret")
+    if not url or not secret:
+        raise PermanentSendError("The API channel has no callback_url or secret configured")
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    response = await ctx.http.post(str(url), content=body, headers={
+        "Content-Type": "application/json", SIGNATURE_HEADER: sign(str(secret), body)})
+    if response.status_code in RETRYABLE_STATUSES or response.status_code >= 500:
+        raise RetryableSendError(f"callback answered {response.status_code}")
+    if not 200 <= response.status_code < 300:
+        raise PermanentSendError(f"callback answered {response.status_code}: {response.text[:300]}")
+    try:
+        answer = response.json()
+    except ValueError:
+        return None
+    provider_id = answer.get("external_id") if isinstance(answer, dict) else None
+    return str(provider_id)[:200] if provider_id else None
 
 
 register_adapter(ApiChannelAdapter())

@@ -2,7 +2,7 @@
 and settings (shown to admins); ``credentials`` and ``settings`` are read with the models of the
 ``kind`` sent next to them, so an error names the exact field (``credentials.access_token``)."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (AfterValidator, Field, HttpUrl, StringConstraints, ValidationInfo, field_validator,
@@ -56,10 +56,21 @@ class NoCredentials(_Part):
     """A web chat widget is public: it has no secrets."""
 
 
+# Meta's messaging limits: unique users reached outside a customer-service window in a moving 24 h.
+MessagingLimit = Literal[250, 2000, 10000, 100000]
+
+
 class WhatsappSettings(_Part):
     phone_number_id: Digits
     business_account_id: Digits | None = None
     api_version: Annotated[str, StringConstraints(pattern=r"^v[0-9]{1,3}\.[0-9]{1,2}$")] = "v21.0"
+    max_messages_per_second: int | None = Field(
+        None, ge=1, le=1000, description="The highest rate a send may choose on this number; left out: 80 "
+                                         "(Meta's default throughput)")
+    daily_recipient_limit: MessagingLimit | None = Field(
+        None, description="Meta's messaging limit (250, 2000, 10000, 100000); left out: unlimited")
+    business_portfolio_id: Digits | None = Field(
+        None, description="Meta's business portfolio: numbers of one portfolio share the daily limit")
 
 
 class WebchatSettings(_Part):
@@ -121,7 +132,8 @@ class ChannelCreate(InSchema):
                     "webchat: none. Never returned.")
     settings: AnySettings | None = Field(
         None, validate_default=True,
-        description="whatsapp: phone_number_id, business_account_id, api_version; api: callback_url; "
+        description="whatsapp: phone_number_id, business_account_id, api_version, max_messages_per_second, "
+                    "daily_recipient_limit, business_portfolio_id; api: callback_url; "
                     "webchat: allowed_origins, prechat_form, welcome_message; telegram: none")
 
     @field_validator("credentials", mode="before")

@@ -3,9 +3,10 @@ there. No row means opted in. Every change is kept in ``consent_changes`` (time,
 and an opt-out publishes ``contact.opted_out`` (bus and outgoing webhooks) after commit."""
 
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,6 +58,14 @@ def _source(value: str) -> ConsentSource:
 async def is_opted_out(session: AsyncSession, contact_id: int, channel_kind: str) -> bool:
     return bool(await session.scalar(select(ContactConsent.opted_out).where(
         ContactConsent.contact_id == contact_id, ContactConsent.channel_kind == _kind(channel_kind))))
+
+
+def opted_out_ids(channel_kind: str, *, among: Iterable[int] | None = None) -> Select[tuple[int]]:
+    """The contacts opted out of a kind of channel (of ``among``, when given): one statement for a
+    whole list, or a subquery."""
+    query = select(ContactConsent.contact_id).where(ContactConsent.channel_kind == _kind(channel_kind),
+                                                    ContactConsent.opted_out)
+    return query if among is None else query.where(ContactConsent.contact_id.in_(list(among)))
 
 
 async def consents(session: AsyncSession, contact_id: int) -> dict[ChannelKind, ContactConsent]:

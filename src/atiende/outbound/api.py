@@ -1,5 +1,6 @@
 """Sends (envíos) over REST: the wizard's steps, the actions, the recipients and the results."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile, status
@@ -12,7 +13,7 @@ from atiende.deps import ClockDep, CurrentCaller, DbSession, EngineDep, Supervis
 from atiende.kit.schemas import MAX_ID
 from atiende.outbound import hooks  # noqa: F401  (statuses and replies reach the sends)
 from atiende.outbound.engine import send_test
-from atiende.outbound.models import OutboundSend, RecipientState
+from atiende.outbound.models import OutboundSend, RecipientState, SendStatus
 from atiende.outbound.schemas import (
     AudienceOut, MessageIn, ProgrammeIn, RecipientPage, SendContextOut, SendCreate, SendOut, TestSendIn,
     TestSendOut,
@@ -33,29 +34,34 @@ async def send_path(send_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: DbS
 SendPath = Annotated[OutboundSend, Depends(send_path)]
 
 
-async def _out(session: DbSession, send: OutboundSend) -> SendOut:
+async def _out(session: DbSession, send: OutboundSend, now: datetime | None = None) -> SendOut:
+    """The send and its counters; with ``now``, a draft's review counts too."""
     out = SendOut.model_validate(send)
     out.counts = await outbound_service.counts(session, send)
+    if now is not None and send.status == SendStatus.draft:
+        out.review = await outbound_service.review(session, send, now=now)
     return out
 
 
 @router.get("/campaigns/{campaign_id}/sends", response_model=list[SendOut],
             summary="The campaign's sends, newest first (admins and supervisors)")
-async def list_sends(campaign: CampaignPath, session: DbSession, caller: CurrentCaller) -> Any:
-    return [await _out(session, s) for s in await outbound_service.of_campaign(session, caller, campaign)]
+async def list_sends(campaign: CampaignPath, session: DbSession, caller: CurrentCaller, clock: ClockDep) -> Any:
+    return [await _out(session, s, clock.now())
+            for s in await outbound_service.of_campaign(session, caller, campaign)]
 
 
 @router.post("/campaigns/{campaign_id}/sends", response_model=SendOut, status_code=status.HTTP_201_CREATED,
-             summary="Start a send (a draft) from the campaign's WhatsApp channel")
+             summary="Start a send (a draft) on one of the campaign's channels: WhatsApp (the default), "
+                     "Telegram or API")
 async def create_send(campaign: CampaignPath, body: SendCreate, session: DbSession, caller: CurrentCaller,
                       clock: ClockDep) -> Any:
     return await _out(session, await outbound_service.create(session, caller, campaign, name=body.name,
-                                                             now=clock.now()))
+                                                             now=clock.now(), channel_id=body.channel_id))
 
 
 @router.get("/sends/{send_id}", response_model=SendOut, summary="A send, with its counters per recipient state")
-async def read_send(send: SendPath, session: DbSession) -> Any:
-    return await _out(session, send)
+async def read_send(send: SendPath, session: DbSession, clock: ClockDep) -> Any:
+    return await _out(session, send, clock.now())
 
 
 @router.post("/sends/{send_id}/audience", response_model=AudienceOut,
@@ -85,10 +91,11 @@ async def audience_from_directory(send: SendPath, session: DbSession, caller: Cu
 
 
 @router.put("/sends/{send_id}/message", response_model=SendOut,
-            summary="Mensaje: an approved template of the channel, each parameter mapped to a column or a value")
+            summary="Mensaje: on WhatsApp an approved template, each parameter mapped to a column or a value; "
+                    "on Telegram and API channels `text` with {column} placeholders")
 async def set_message(send: SendPath, body: MessageIn, session: DbSession) -> Any:
     await outbound_service.set_message(session, send, template_name=body.template_name, language=body.language,
-                                       mapping=body.mapping.model_dump(exclude_none=True))
+                                       mapping=body.mapping.model_dump(exclude_none=True), text=body.text)
     return await _out(session, send)
 
 

@@ -10,11 +10,12 @@ class SendNotFound(NotFound):
         super().__init__("Send not found", field="send_id")
 
 
-class NoWhatsAppChannel(Invalid):
-    code = "outbound.no_whatsapp_channel"
+class NoSendingChannel(Invalid):
+    code = "outbound.no_whatsapp_channel"  # the code predates Telegram and API sends; kept stable
 
     def __init__(self) -> None:
-        super().__init__("The campaign has no active WhatsApp channel to send from", field="campaign_id")
+        super().__init__("The campaign has no active WhatsApp, Telegram or API channel to send from",
+                         field="campaign_id")
 
 
 class SendInvalid(Invalid):

@@ -1,7 +1,8 @@
 """What reaches a send after it went out: WhatsApp's statuses (by wamid) move each recipient
 sent → delivered → read, or to failed with Meta's code; a recipient's reply ties their
 conversation to the send (the template becomes the conversation's first outbound message, the
-send's variables are shown to the agent) and a contact who opted out (the directory's keywords) gets none of their pending messages."""
+send's variables are shown to the agent; a Telegram or API send's text likewise) and a contact who
+opted out on the channel's kind (the directory's keywords) gets none of their pending messages."""
 
 from datetime import datetime, timedelta
 
@@ -9,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.channels.models import Channel
+from atiende.clock import as_utc
 from atiende.channels.whatsapp import inbound as whatsapp_inbound
 from atiende.channels.whatsapp.payloads import ParsedStatus
 from atiende.conversations import routing
@@ -82,15 +84,18 @@ async def on_inbound(session: AsyncSession, ctx: JobContext, stored: list[tuple[
         by_conversation.setdefault(conversation_id, []).append(recipient)
     conversations = {c.id: c for c in (await session.scalars(select(Conversation).where(
         Conversation.id.in_(by_conversation)))).all()}
+    kinds = dict((await session.execute(select(Channel.id, Channel.kind).where(
+        Channel.id.in_({c.channel_id for c in conversations.values()})))).all())
     now = ctx.clock.now()
     for message_id, conversation_id in stored:
         conversation, mine = conversations.get(conversation_id), by_conversation.get(conversation_id, [])
         if conversation is None:
             continue
-        if await contacts_bridge.is_opted_out(session, conversation.contact_id, "whatsapp"):
+        kind = kinds[conversation.channel_id].value
+        if await contacts_bridge.is_opted_out(session, conversation.contact_id, kind):
             await _skip_pending(session, mine)  # the directory's keywords (BAJA, STOP…) opted them out
         answered = next((r for r in mine if r.state in ANSWERABLE and r.replied_at is None
-                         and r.attempted_at is not None and _aware(r.attempted_at) >= now - REPLY_WINDOW), None)
+                         and r.attempted_at is not None and as_utc(r.attempted_at) >= now - REPLY_WINDOW), None)
         if answered is not None:
             await _tie(session, answered, conversation, now)
 
@@ -109,12 +114,12 @@ async def _tie(session: AsyncSession, row: OutboundRecipient, conversation: Conv
     if row.wamid is not None and await session.scalar(select(Message.id).where(
             Message.conversation_id == conversation.id, Message.external_id == row.wamid)) is not None:
         return
-    sent_at = _aware(row.sent_at or row.attempted_at or now)
+    sent_at = as_utc(row.sent_at or row.attempted_at or now)
     status = _DELIVERY_OF.get(row.state, DeliveryStatus.sent)
     session.add(Message(conversation_id=conversation.id, channel_id=conversation.channel_id,
                         direction=Direction.outbound, sender=SenderKind.system, text=row.text or "",
                         attachments=[], external_id=row.wamid, status=status, delivery_attempts=1,
-                        created_at=min(sent_at, _aware(conversation.opened_at)), sent_at=sent_at,
+                        created_at=min(sent_at, as_utc(conversation.opened_at)), sent_at=sent_at,
                         delivered_at=row.delivered_at, read_at=row.read_at))
     await session.flush()
 
@@ -126,12 +131,6 @@ async def send_context(session: AsyncSession, conversation: Conversation) -> tup
                                    .where(OutboundRecipient.conversation_id == conversation.id)
                                    .order_by(OutboundRecipient.replied_at.desc()).limit(1))).first()
     return (found[0], found[1]) if found else None
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 whatsapp_inbound.status_listeners.append(apply_statuses)

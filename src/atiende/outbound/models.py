@@ -29,7 +29,7 @@ class RecipientState(StrEnum):
     delivered = "delivered"
     read = "read"
     failed = "failed"
-    skipped = "skipped"        # omitido: invalid phone, duplicate, opted out, cancelled
+    skipped = "skipped"        # omitido: invalid phone, duplicate, opted out, cancelled, never wrote
     uncertain = "uncertain"    # incierto: the call started and its outcome is unknown; never retried
 
 
@@ -38,6 +38,7 @@ class SkipReason(StrEnum):
     duplicate = "duplicate"
     opted_out = "opted_out"
     cancelled = "cancelled"
+    no_conversation = "no_conversation"  # a Telegram or API send: the contact never wrote on that channel
 
 
 # States in which a recipient may have received the message (for the daily limit and the report).
@@ -58,10 +59,12 @@ class OutboundSend(IdMixin, Base):
     columns: Mapped[list[str]] = mapped_column(JSON, default=list)
     phone_column: Mapped[str] = mapped_column(String(120), default="")
     name_column: Mapped[str | None] = mapped_column(String(120))
-    # The message: an approved template of the channel and where each parameter comes from.
+    # The message on WhatsApp: an approved template of the channel and where each parameter comes from.
     template_name: Mapped[str | None] = mapped_column(String(512))
     template_language: Mapped[str | None] = mapped_column(String(20))
     mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Or, on a Telegram or API channel (no templates there): plain text with {column} placeholders.
+    text: Mapped[str | None] = mapped_column(Text)
     # The programme.
     start_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     respect_schedule: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.auth.caller import Caller
-from atiende.campaigns.models import Campaign, CampaignChannel
+from atiende.campaigns.models import Campaign
 from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.whatsapp.adapter import last_customer_message_at
 from atiende.channels.whatsapp.models import WhatsAppTemplate, WhatsAppTemplateMessage
@@ -42,11 +42,11 @@ from atiende.contacts.service import ContactNotFound, client_region
 from atiende.conversations import routing
 from atiende.conversations.events import ConversationQueued, emit
 from atiende.conversations.models import (
-    Contact, ContactIdentity, Conversation, ConversationStatus, Direction, Message, SenderKind,
+    Contact, Conversation, ConversationStatus, Direction, Message, SenderKind,
 )
 from atiende.conversations.outbound import post_message
 from atiende.jobs import JobContext
-from atiende.outbound import contacts_bridge
+from atiende.outbound import contacts_bridge, reach
 from atiende.outbound.errors import (
     ContactNeverWrote, ContactOptedOut, ConversationOnOtherChannel, IdempotencyKeyReused, NoSuitableChannel,
     NotificationInvalid, NotificationPhoneInvalid, OutboundMessageNotFound, TemplateNeedsWhatsApp,
@@ -151,9 +151,7 @@ class NotificationService:
         return message, contact
 
     async def _channel(self, session: AsyncSession, campaign: Campaign, body: NotificationIn) -> Channel:
-        linked = (await session.scalars(
-            select(Channel).join(CampaignChannel, CampaignChannel.channel_id == Channel.id)
-            .where(CampaignChannel.campaign_id == campaign.id, Channel.active).order_by(Channel.id))).all()
+        linked = await reach.campaign_channels(session, campaign.id)
         if body.channel_id is not None:
             chosen = next((c for c in linked if c.id == body.channel_id), None)
             if chosen is None:
@@ -200,9 +198,8 @@ class NotificationService:
             if not window_is_open(await last_customer_message_at(session, channel.id, contact.id), now):
                 raise WindowClosed()
             return
-        known = await session.scalar(select(ContactIdentity.id).where(
-            ContactIdentity.contact_id == contact.id, ContactIdentity.channel_id == channel.id).limit(1))
-        if known is None:  # Telegram and API channels reach only the people who wrote to them
+        if contact.id not in await reach.addresses_on(session, channel.id, [contact.id]):
+            # Telegram and API channels reach only the people who wrote to them
             raise ContactNeverWrote()
 
     async def _conversation(self, session: AsyncSession, ctx: JobContext, campaign: Campaign, channel: Channel,

@@ -12,6 +12,8 @@ from atiende.outbound.models import RecipientState, SendStatus, SkipReason
 
 class SendCreate(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=120)]
+    # One of the campaign's active channels; default: its WhatsApp channel, else its first Telegram or API one.
+    channel_id: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None
 
 
 class SourceIn(BaseModel):
@@ -37,9 +39,13 @@ class MappingIn(BaseModel):
 
 
 class MessageIn(BaseModel):
-    template_name: Annotated[str, Field(min_length=1, max_length=512)]
-    language: Annotated[str, Field(min_length=1, max_length=20)]
+    """WhatsApp: an approved template and its mapping. Telegram and API channels: ``text`` with
+    ``{column}`` placeholders instead (the channel's limit, e.g. Telegram's 4096, is checked by the service)."""
+
+    template_name: Annotated[str | None, Field(min_length=1, max_length=512)] = None
+    language: Annotated[str | None, Field(min_length=1, max_length=20)] = None
     mapping: MappingIn = MappingIn()
+    text: Annotated[str | None, Field(max_length=20_000), AfterValidator(storable)] = None
 
 
 class ProgrammeIn(BaseModel):
@@ -66,6 +72,7 @@ class AudienceOut(BaseModel):
     name_column: str | None
     preview: list[dict[str, str]]
     errors: list[RowErrorOut]
+    no_conversation: int = 0  # Telegram and API sends: rows whose contact never wrote on the channel
 
 
 class SendOut(BaseModel):
@@ -81,6 +88,7 @@ class SendOut(BaseModel):
     template_name: str | None
     template_language: str | None
     mapping: dict[str, object]
+    text: str | None = None  # Telegram and API sends
     start_at: datetime | None
     respect_schedule: bool
     rate_per_second: int
@@ -90,6 +98,9 @@ class SendOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     counts: dict[str, int] = {}
+    review: dict[str, int] | None = Field(
+        None, description="A draft's counts before launching: will_send, opted_out, deferred (over the "
+                          "messaging limit today: sent in its next window)")
 
 
 class RecipientOut(BaseModel):

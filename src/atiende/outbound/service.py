@@ -1,18 +1,21 @@
-"""The rules of a send (envío): who may manage it, its audience (an uploaded list), its message (an
-approved template of the campaign's WhatsApp channel, each parameter mapped to a column or a fixed
-value), its programme, and the actions Programar / Pausar / Reanudar / Cancelar. The engine that
-sends lives in ``engine.py``; statuses and replies in ``hooks.py``."""
+"""The rules of a send (envío): who may manage it, its channel (the campaign's WhatsApp, Telegram or
+API channel), its audience (an uploaded list or a directory filter; on Telegram and API channels
+only contacts who already wrote there), its message (on WhatsApp an approved template, each
+parameter mapped to a column or a fixed value; elsewhere plain text with placeholders), its
+programme, and the actions Programar / Pausar / Reanudar / Cancelar. The engine that sends lives
+in ``engine.py``; statuses and replies in ``hooks.py``."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.auth.caller import Caller
 from atiende.auth.models import Role
-from atiende.campaigns.models import Campaign, CampaignChannel
+from atiende.campaigns.models import Campaign
+from atiende.clock import as_utc
 from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.whatsapp.models import WhatsAppTemplate
 from atiende.channels.whatsapp.service import as_template
@@ -22,15 +25,20 @@ from atiende.channels.whatsapp.templates import (
 from atiende.jobs import cancel as cancel_job
 from atiende.jobs import enqueue
 from atiende.kit.lists import Table, read_table, to_csv, to_e164
-from atiende.outbound import contacts_bridge
+from atiende.outbound import contacts_bridge, reach
 from atiende.outbound.errors import (
-    NoWhatsAppChannel, SendInvalid, SendNotFound, SendStateConflict, TemplateUnusable,
+    NoSendingChannel, SendInvalid, SendNotFound, SendStateConflict, TemplateUnusable,
 )
-from atiende.outbound.models import OutboundRecipient, OutboundSend, RecipientState, SendStatus, SkipReason
+from atiende.outbound.models import (
+    ATTEMPTED, OutboundRecipient, OutboundSend, RecipientState, SendStatus, SkipReason,
+)
+from atiende.outbound.text_message import check_text
 
 MANAGERS = (Role.admin, Role.supervisor)
 MAX_RATE = 1000
 DEFAULT_CHANNEL_MAX_RATE = 80
+TELEGRAM_MAX_RATE = 30  # a bot's broadcast limit (Telegram's FAQ: about 30 messages per second)
+SEND_KINDS = (ChannelKind.whatsapp, *reach.FREE_TEXT_KINDS)
 PHONE_HEADERS = ("telefono", "teléfono", "celular", "movil", "móvil", "whatsapp", "phone", "numero", "número")
 NAME_HEADERS = ("nombre", "name", "cliente", "nombre completo")
 PREVIEW_ROWS = 5
@@ -43,14 +51,50 @@ def job_key(send_id: int) -> str:
 
 
 def channel_max_rate(channel: Channel) -> int:
-    value = (channel.settings or {}).get("max_messages_per_second", DEFAULT_CHANNEL_MAX_RATE)
-    return max(1, min(MAX_RATE, int(value))) if isinstance(value, int | float) else DEFAULT_CHANNEL_MAX_RATE
+    default = TELEGRAM_MAX_RATE if channel.kind == ChannelKind.telegram else DEFAULT_CHANNEL_MAX_RATE
+    value = (channel.settings or {}).get("max_messages_per_second", default)
+    return max(1, min(MAX_RATE, int(value))) if isinstance(value, int | float) else default
 
 
 def daily_limit(channel: Channel) -> int | None:
-    """Meta's messaging limit of the channel (unique users in a moving 24 h); None: unlimited."""
+    """Meta's messaging limit set on the channel (unique users in a moving 24 h); None: unlimited."""
     value = (channel.settings or {}).get("daily_recipient_limit")
     return int(value) if isinstance(value, int) and value > 0 else None
+
+
+@dataclass(frozen=True)
+class MessagingLimit:
+    """How many unique recipients the channels in ``channel_ids`` may reach together in 24 h."""
+
+    limit: int
+    channel_ids: tuple[int, ...]
+
+
+async def messaging_limit(session: AsyncSession, channel: Channel) -> MessagingLimit | None:
+    """The limit that binds a channel's sends: its own, or, when it names a business portfolio,
+    the one that Meta applies to every number of that portfolio together (the client's WhatsApp
+    channels with the same ``business_portfolio_id``; the lowest limit set on any of them)."""
+    portfolio = (channel.settings or {}).get("business_portfolio_id")
+    if not portfolio:
+        own = daily_limit(channel)
+        return None if own is None else MessagingLimit(own, (channel.id,))
+    numbers = (await session.scalars(select(Channel).where(
+        Channel.client_id == channel.client_id, Channel.kind == ChannelKind.whatsapp))).all()
+    group = [c for c in numbers if (c.settings or {}).get("business_portfolio_id") == portfolio]
+    limits = [limit for c in group if (limit := daily_limit(c)) is not None]
+    return MessagingLimit(min(limits), tuple(sorted(c.id for c in group))) if limits else None
+
+
+async def messaging_room(session: AsyncSession, shared: MessagingLimit, now: datetime) -> tuple[int, datetime]:
+    """Room left under the limit now (unique phones reached by any send of the group in the last
+    24 h, failures included: Meta counts the attempt), and when the oldest of them leaves the window."""
+    since = now - timedelta(hours=24)
+    window = and_(OutboundRecipient.channel_id.in_(shared.channel_ids), OutboundRecipient.attempted_at >= since,
+                  OutboundRecipient.state.in_(ATTEMPTED + (RecipientState.failed,)))
+    used = int(await session.scalar(select(func.count(func.distinct(OutboundRecipient.phone))).where(window)) or 0)
+    oldest = await session.scalar(select(func.min(OutboundRecipient.attempted_at)).where(window))
+    reopens = (as_utc(oldest) + timedelta(hours=24)) if oldest is not None else now + timedelta(minutes=1)
+    return shared.limit - used, reopens
 
 
 @dataclass
@@ -72,6 +116,7 @@ class AudienceReport:
     name_column: str | None
     preview: list[dict[str, str]]
     errors: list[RowError] = field(default_factory=list)
+    no_conversation: int = 0  # Telegram and API sends: contacts who never wrote on the channel
 
 
 @dataclass
@@ -107,13 +152,27 @@ def render(template: Template, mapping: dict[str, Any], variables: dict[str, str
 
 class OutboundService:
     # --- loading, scoped to the caller's client -------------------------------------------------
-    async def whatsapp_channel(self, session: AsyncSession, campaign: Campaign) -> Channel:
-        channel = await session.scalar(
-            select(Channel).join(CampaignChannel, CampaignChannel.channel_id == Channel.id)
-            .where(CampaignChannel.campaign_id == campaign.id, Channel.kind == ChannelKind.whatsapp, Channel.active)
-            .order_by(Channel.id).limit(1))
-        if channel is None:
-            raise NoWhatsAppChannel()
+    async def sending_channels(self, session: AsyncSession, campaign: Campaign) -> list[Channel]:
+        """The campaign's active channels a send may go out on: WhatsApp first (the default), then
+        Telegram and API channels (plain text to contacts who wrote to them)."""
+        linked = [c for c in await reach.campaign_channels(session, campaign.id) if c.kind in SEND_KINDS]
+        return sorted(linked, key=lambda c: c.kind != ChannelKind.whatsapp)
+
+    async def sending_channel(self, session: AsyncSession, campaign: Campaign, channel_id: int | None) -> Channel:
+        channels = await self.sending_channels(session, campaign)
+        if channel_id is None:
+            if not channels:
+                raise NoSendingChannel()
+            return channels[0]
+        chosen = next((c for c in channels if c.id == channel_id), None)
+        if chosen is None:
+            raise SendInvalid("The campaign has no active WhatsApp, Telegram or API channel with that id",
+                              field="channel_id")
+        return chosen
+
+    async def channel_of(self, session: AsyncSession, send: OutboundSend) -> Channel:
+        channel = await session.get(Channel, send.channel_id)
+        assert channel is not None  # the foreign key restricts deleting a channel with sends
         return channel
 
     async def get(self, session: AsyncSession, caller: Caller, send_id: int, *, manage: bool = True,
@@ -134,9 +193,11 @@ class OutboundService:
 
     # --- the wizard ----------------------------------------------------------------------------
     async def create(self, session: AsyncSession, caller: Caller, campaign: Campaign, *, name: str,
-                     now: datetime) -> OutboundSend:
+                     now: datetime, channel_id: int | None = None) -> OutboundSend:
+        """A draft on the chosen channel (``channel_id``), else the campaign's WhatsApp channel, else
+        its first Telegram or API channel."""
         membership = caller.require(campaign.client_id, *MANAGERS)
-        channel = await self.whatsapp_channel(session, campaign)
+        channel = await self.sending_channel(session, campaign, channel_id)
         send = OutboundSend(client_id=campaign.client_id, campaign_id=campaign.id, channel_id=channel.id,
                             name=name.strip()[:120], status=SendStatus.draft, columns=[], mapping={},
                             rate_per_second=min(80, channel_max_rate(channel)), respect_schedule=True,
@@ -201,6 +262,7 @@ class OutboundService:
             if len(report.preview) < PREVIEW_ROWS:
                 report.preview.append({"telefono": phone, **variables})
             recipients.append(recipient)
+        await self._only_who_wrote(session, send, recipients, report)
         session.add_all(recipients)
         send.columns, send.phone_column, send.name_column = columns, phone_col, name_col
         await session.flush()
@@ -214,6 +276,7 @@ class OutboundService:
         attribute by its key); a contact without a phone is kept as omitted. Opted-out contacts
         stay in the list and are omitted when the send reaches them, like an uploaded list's."""
         self._editable(send, "change its audience")
+        needs_phone = (await self.channel_of(session, send)).kind == ChannelKind.whatsapp
         await session.execute(OutboundRecipient.__table__.delete().where(OutboundRecipient.send_id == send.id))
         contacts = [c async for c, _shown in contacts_bridge.contact_service.all_matching(
             session, caller, send.client_id, filters)]
@@ -231,7 +294,7 @@ class OutboundService:
                                           phone=contact.phone or "", name=(contact.name or "")[:120],
                                           variables=variables, contact_id=contact.id,
                                           state=RecipientState.pending, attempts=0)
-            if not contact.phone:
+            if not contact.phone and needs_phone:
                 report.invalid += 1
                 recipient.state, recipient.skip_reason = RecipientState.skipped, SkipReason.invalid_phone
                 if len(report.errors) < MAX_ERRORS_SHOWN:
@@ -240,8 +303,9 @@ class OutboundService:
             else:
                 report.valid += 1
                 if len(report.preview) < PREVIEW_ROWS:
-                    report.preview.append({"telefono": contact.phone, **variables})
+                    report.preview.append({"telefono": contact.phone or "", **variables})
             recipients.append(recipient)
+        await self._only_who_wrote(session, send, recipients, report)
         session.add_all(recipients)
         send.columns, send.phone_column, send.name_column = columns, "telefono", "nombre"
         await session.flush()
@@ -260,10 +324,50 @@ class OutboundService:
                                    "templates can be sent", field="template_name")
         return template
 
-    async def set_message(self, session: AsyncSession, send: OutboundSend, *, template_name: str, language: str,
-                          mapping: dict[str, Any]) -> Template:
+    async def _only_who_wrote(self, session: AsyncSession, send: OutboundSend, recipients: list[OutboundRecipient],
+                              report: AudienceReport) -> None:
+        """A Telegram or API send reaches only contacts who already wrote on its channel: the others
+        are omitted (``no_conversation``). One query per thousand contacts; nothing for WhatsApp."""
+        if (await self.channel_of(session, send)).kind == ChannelKind.whatsapp:
+            return
+        candidates = [r for r in recipients if r.skip_reason is None]
+        known = await reach.addresses_on(session, send.channel_id, [r.contact_id for r in candidates
+                                                                    if r.contact_id is not None])
+        for recipient in candidates:
+            if recipient.contact_id not in known:
+                recipient.state, recipient.skip_reason = RecipientState.skipped, SkipReason.no_conversation
+                report.valid -= 1
+                report.no_conversation += 1
+                if len(report.errors) < MAX_ERRORS_SHOWN:
+                    report.errors.append(RowError(recipient.row_number, report.phone_column,
+                                                  recipient.phone or recipient.name, "no_conversation"))
+        report.errors.sort(key=lambda e: e.row)
+        report.preview = [{"telefono": r.phone, **r.variables} for r in recipients
+                          if r.skip_reason is None][:PREVIEW_ROWS]
+
+    async def set_message(self, session: AsyncSession, send: OutboundSend, *, template_name: str | None = None,
+                          language: str | None = None, mapping: dict[str, Any] | None = None,
+                          text: str | None = None) -> Template | None:
+        """WhatsApp: an approved template, each parameter mapped (outside the 24-hour window
+        WhatsApp takes nothing else). Telegram and API channels: plain ``text`` with placeholders."""
         self._editable(send, "change its message")
+        kind = (await self.channel_of(session, send)).kind
+        if kind != ChannelKind.whatsapp:
+            if template_name is not None:
+                raise SendInvalid("Templates are sent on WhatsApp only; write the text of the message",
+                                  field="template_name")
+            send.text = check_text(text, set(send.columns), kind)
+            await session.flush()
+            return None
+        if text is not None:
+            raise SendInvalid("A WhatsApp send reaches contacts outside the 24-hour window, where WhatsApp "
+                              "takes only an approved template; choose one instead of text", field="text")
+        if not template_name:
+            raise SendInvalid("Choose the template", field="template_name")
+        if not language:
+            raise SendInvalid("Say the template's language", field="language")
         template = await self.template_of(session, send, template_name, language)
+        mapping = mapping or {}
         _check_mapping(template, mapping, set(send.columns))
         send.template_name, send.template_language, send.mapping = template_name, language, mapping
         await session.flush()
@@ -303,13 +407,35 @@ class OutboundService:
             OutboundRecipient.send_id == send.id, OutboundRecipient.replied_at.is_not(None))) or 0)
         return counts
 
+    async def review(self, session: AsyncSession, send: OutboundSend, *, now: datetime) -> dict[str, int]:
+        """Revisión, before launching: of the pending recipients, how many will be sent, how many
+        are opted out of the channel now (omitted when reached), and how many the messaging limit
+        defers to its next window (sent later, never dropped)."""
+        channel = await session.get(Channel, send.channel_id)
+        assert channel is not None
+        pending = OutboundRecipient.send_id == send.id, OutboundRecipient.state == RecipientState.pending
+        total = int(await session.scalar(select(func.count()).where(*pending)) or 0)
+        opted_out = int(await session.scalar(select(func.count()).where(
+            *pending, OutboundRecipient.contact_id.in_(contacts_bridge.opted_out_ids(channel.kind.value)))) or 0)
+        deferred = 0
+        if (shared := await messaging_limit(session, channel)) is not None:
+            room, _ = await messaging_room(session, shared, now)
+            deferred = max(0, total - opted_out - max(0, room))
+        return {"will_send": total - opted_out - deferred, "opted_out": opted_out, "deferred": deferred}
+
     async def launch(self, session: AsyncSession, send: OutboundSend, *, now: datetime) -> None:
         """Programar: check everything once more, then hand the send to the engine."""
         self._editable(send, "be launched")
-        if not send.template_name or not send.template_language:
-            raise SendInvalid("Choose the template first", field="template_name")
-        template = await self.template_of(session, send, send.template_name, send.template_language)
-        _check_mapping(template, send.mapping, set(send.columns))
+        kind = (await self.channel_of(session, send)).kind
+        if kind != ChannelKind.whatsapp:
+            if send.text is None:
+                raise SendInvalid("Write the text of the message first", field="text")
+            check_text(send.text, set(send.columns), kind)
+        else:
+            if not send.template_name or not send.template_language:
+                raise SendInvalid("Choose the template first", field="template_name")
+            template = await self.template_of(session, send, send.template_name, send.template_language)
+            _check_mapping(template, send.mapping, set(send.columns))
         pending = await session.scalar(select(func.count()).where(
             OutboundRecipient.send_id == send.id, OutboundRecipient.state == RecipientState.pending))
         if not pending:

@@ -44,18 +44,25 @@ class TelegramAdapter:
         chat_id = conversation.contact.external_id_on(channel.id)
         if not chat_id:
             raise PermanentSendError("The contact has no Telegram chat on this channel")
-        try:
-            keyboard = None if message.attachments else telegram_keyboard(message.choices or [])
-            if keyboard is not None:
-                bot = client_for(ctx, channel)
-                last = (await bot.send_message(chat_id, lead_text(message.text, message.choices or []),
-                                               reply_markup=keyboard))[-1]
-            else:
-                last = await send_content(client_for(ctx, channel), MediaStore(ctx.settings), chat_id,
-                                          message.text, list(message.attachments or []))
-        except TelegramError as exc:
-            raise as_send_error(exc) from exc
-        return f"{chat_id}:{last}"
+        return await deliver(ctx, channel, chat_id, message.text, list(message.attachments or []),
+                             list(message.choices or []))
+
+
+async def deliver(ctx: JobContext, channel: Channel, chat_id: str, text: str,
+                  attachments: list[dict[str, Any]] | None = None, choices: list[str] | None = None) -> str:
+    """The channel's one sender: ``text`` (and files, or a bot's options) to one chat; the tracked id
+    ``<chat id>:<message id>``. Conversations' messages and the sends of a campaign both go through it."""
+    try:
+        keyboard = None if attachments else telegram_keyboard(choices or [])
+        if keyboard is not None:
+            bot = client_for(ctx, channel)
+            last = (await bot.send_message(chat_id, lead_text(text, choices or []), reply_markup=keyboard))[-1]
+        else:
+            last = await send_content(client_for(ctx, channel), MediaStore(ctx.settings), chat_id, text,
+                                      attachments or [])
+    except TelegramError as exc:
+        raise as_send_error(exc) from exc
+    return f"{chat_id}:{last}"
 
 
 async def send_content(bot: TelegramClient, store: MediaStore, chat_id: str, text: str,

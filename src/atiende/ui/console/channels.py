@@ -5,24 +5,28 @@ only sent when the admin types a new set ("leave empty to keep")."""
 
 from typing import Any
 
+from babel.numbers import format_decimal
 from nicegui import ui
 
 from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.schemas import ChannelCreate, ChannelUpdate, webhook_path
 from atiende.channels.service import channel_service
-from atiende.i18n import t
+from atiende.i18n import current_locale, t
 from atiende.ui.components import active_chip, form_dialog, help_text, save_button, testid
 from atiende.ui.console.base import CatalogScreen
 from atiende.ui.context import Acting, PageContext
 from atiende.ui.data import fetch_all
 from atiende.ui.errors import FormErrors
 from atiende.ui.layout import console_page
+from atiende.ui.numbers import whole_number
 from atiende.ui.runtime import runtime
 
-# Inputs of each kind: (part, key, widget); widget "secret" | "text" | "lines" | "switch".
+# Inputs of each kind: (part, key, widget); widget "secret" | "text" | "lines" | "switch" | "number" | "limit".
 FORM_FIELDS: dict[ChannelKind, list[tuple[str, str, str]]] = {
     ChannelKind.whatsapp: [("settings", "phone_number_id", "text"), ("settings", "business_account_id", "text"),
-                           ("settings", "api_version", "text"), ("credentials", "access_token", "secret"),
+                           ("settings", "api_version", "text"), ("settings", "max_messages_per_second", "number"),
+                           ("settings", "daily_recipient_limit", "limit"), ("settings", "business_portfolio_id", "text"),
+                           ("credentials", "access_token", "secret"),
                            ("credentials", "app_secret", "secret"), ("credentials", "verify_token", "secret")],
     ChannelKind.webchat: [("settings", "allowed_origins", "lines"), ("settings", "welcome_message", "text"),
                           ("settings", "prechat_form", "switch"), ("settings", "queue_notice", "switch"),
@@ -30,7 +34,9 @@ FORM_FIELDS: dict[ChannelKind, list[tuple[str, str, str]]] = {
     ChannelKind.telegram: [("credentials", "bot_token", "secret")],
     ChannelKind.api: [("settings", "callback_url", "text"), ("credentials", "secret", "secret")],
 }
-DEFAULTS: dict[str, Any] = {"api_version": "v21.0", "queue_notice": True, "queue_position": True}
+DEFAULTS: dict[str, Any] = {"api_version": "v21.0", "queue_notice": True, "queue_position": True,
+                            "max_messages_per_second": 80}
+MESSAGING_LIMITS = (250, 2000, 10000, 100000)  # Meta's tiers; none: unlimited
 
 
 def kind_label(kind: ChannelKind) -> str:
@@ -139,6 +145,15 @@ class ChannelsScreen(CatalogScreen[Channel]):
                 element = ui.textarea(label, value="\n".join(stored.get(key, []))).props("outlined autogrow") \
                     .classes("w-full")
                 help_text(t(f"channel_help.{key}"))
+            elif widget == "number":
+                element = whole_number(label, value=stored.get(key, DEFAULTS.get(key)), low=1, high=1000) \
+                    .props("outlined").classes("w-full")
+            elif widget == "limit":
+                options = {0: t("channels.unlimited"),
+                           **{n: format_decimal(n, locale=current_locale()) for n in MESSAGING_LIMITS}}
+                element = ui.select(options, label=label, value=stored.get(key) or 0).props("outlined") \
+                    .classes("w-full")
+                help_text(t(f"channel_help.{key}"))
             elif widget == "secret":
                 element = ui.input(label, password=True, password_toggle_button=True) \
                     .props("outlined autocomplete=off maxlength=1024").classes("w-full")
@@ -166,6 +181,10 @@ class ChannelsScreen(CatalogScreen[Channel]):
                 value = [line.strip() for line in (value or "").splitlines() if line.strip()]
             elif widget in ("text", "secret"):
                 value = (value or "").strip() or None
+            elif widget == "number":
+                value = int(value) if isinstance(value, int | float) else value
+            elif widget == "limit":
+                value = value or None
             target = settings if part == "settings" else credentials
             if value is not None:
                 target[key] = value

@@ -11,6 +11,7 @@ from nicegui import events, ui
 from sqlalchemy import select
 
 from atiende.campaigns.models import Campaign
+from atiende.channels.models import Channel, ChannelKind
 from atiende.catalog.models import Schedule
 from atiende.contacts.service import ContactFilters
 from atiende.channels.whatsapp.models import WhatsAppTemplate
@@ -23,6 +24,8 @@ from atiende.outbound.models import OutboundRecipient, OutboundSend, SendStatus
 from atiende.outbound.service import AudienceReport, outbound_service, render
 from atiende.ui.components import empty_state, help_text, page_heading, testid
 from atiende.ui.console.contacts import agent_choices
+from atiende.ui.console.send_chart import SendChart
+from atiende.ui.console.send_text import ChannelPicker, text_step
 from atiende.ui.context import Acting, PageContext, act
 from atiende.ui.errors import describe
 from atiende.ui.layout import console_page
@@ -41,6 +44,7 @@ class SendsScreen:
         self.send_id: int | None = None
         self.report: AudienceReport | None = None
         self.directory: tuple[str, int] = ("", 0)  # the directory picker's last search and cartera
+        self.channel = ChannelPicker()  # the channel of the next new send
 
     async def mount(self) -> None:
         async with act() as acting:
@@ -57,6 +61,7 @@ class SendsScreen:
         testid(ui.select({c.id: c.name for c in self.campaigns}, value=self.campaign_id, label=t("outbound.campaign"),
                          on_change=self.choose_campaign).props("outlined dense").style("min-width: 18rem"),
                "send-campaign")
+        await self.channel.show(self._campaign())
         self.error = ui.label().classes("text-negative").props('role="alert" data-testid="send-error"')
         self.error.set_visibility(False)
         with ui.row().classes("w-full items-start gap-4 wrap"):
@@ -64,6 +69,8 @@ class SendsScreen:
                 await self.sends_list()
             with ui.column().classes("gap-2").style("flex: 3 1 640px; min-width: 0"):
                 await self.detail()
+                self.chart = SendChart()  # outside the refreshed detail: the timer updates it in place
+                await self.chart.show(self.send_id)
         ui.timer(2.0, self.tick)
 
     def fail(self, exc: AtiendeError) -> None:
@@ -72,12 +79,17 @@ class SendsScreen:
 
     async def choose_campaign(self, event: events.ValueChangeEventArguments) -> None:
         self.campaign_id, self.send_id, self.report = event.value, None, None
+        await self.channel.show.refresh(self._campaign())
         await self.refresh()
+
+    def _campaign(self) -> Campaign | None:
+        return next((c for c in self.campaigns if c.id == self.campaign_id), None)
 
     async def refresh(self) -> None:
         self.error.set_visibility(False)
         await self.sends_list.refresh()
         await self.detail.refresh()
+        await self.chart.show(self.send_id)
 
     async def tick(self) -> None:
         if self.send_id is not None and self._live:
@@ -94,7 +106,7 @@ class SendsScreen:
                 now = acting.clock.now()
                 send = await outbound_service.create(acting.session, acting.caller, campaign,
                                                      name=t("outbound.default_name", date=now.strftime("%Y-%m-%d %H:%M")),
-                                                     now=now)
+                                                     now=now, channel_id=self.channel.value)
                 self.send_id = send.id
         except AtiendeError as exc:
             self.fail(exc)
@@ -135,6 +147,9 @@ class SendsScreen:
         async with act() as acting:
             send = await outbound_service.get(acting.session, acting.caller, self.send_id)
             counts = await outbound_service.counts(acting.session, send)
+            if send.status == SendStatus.draft:
+                counts |= {f"review_{k}": v for k, v in
+                           (await outbound_service.review(acting.session, send, now=acting.clock.now())).items()}
             templates = [as_template(r) for r in (await acting.session.scalars(select(WhatsAppTemplate).where(
                 WhatsAppTemplate.channel_id == send.channel_id).order_by(WhatsAppTemplate.name))).all()]
             first = await acting.session.scalar(select(OutboundRecipient).where(
@@ -144,6 +159,8 @@ class SendsScreen:
                                                                   offset=0, limit=50)
             zone = await self._zone(acting, send)
             agents = await agent_choices(acting.session, send.client_id) if send.status == SendStatus.draft else {}
+            channel = await acting.session.get(Channel, send.channel_id)
+        kind = channel.kind if channel is not None else ChannelKind.whatsapp
         recent = send.finished_at is not None and send.finished_at > acting.clock.now() - LIVE_AFTER_FINISH
         self._live = send.status in (SendStatus.scheduled, SendStatus.sending) or (
             send.status == SendStatus.completed and recent)
@@ -155,7 +172,10 @@ class SendsScreen:
                 testid(ui.label(send.note).classes("text-body2 text-warning"), "send-note")
             if send.status == SendStatus.draft:
                 self.audience_step(send, agents)
-                self.message_step(send, [tp for tp in templates if tp.approved], first.variables if first else {})
+                if kind == ChannelKind.whatsapp:
+                    self.message_step(send, [tp for tp in templates if tp.approved], first.variables if first else {})
+                else:  # Telegram and API channels: plain text to contacts who wrote (no templates there)
+                    text_step(send, first.variables if first else {}, kind, self.fail)
                 self.programme_step(send, zone)
                 self.review_step(counts)
             else:
@@ -194,6 +214,9 @@ class SendsScreen:
             testid(ui.label(t("outbound.audience_counts", valid=report.valid, invalid=report.invalid,
                               duplicates=report.duplicates)).classes("text-body2 text-weight-medium"),
                    "send-audience-counts")
+            if report.no_conversation:
+                testid(ui.label(t("outbound.audience_no_conversation", count=report.no_conversation))
+                       .classes("text-body2"), "send-audience-no-conversation")
             if report.preview:
                 columns = list(report.preview[0])
                 ui.table(columns=[{"name": c, "label": c, "field": c, "align": "left"} for c in columns],
@@ -360,12 +383,16 @@ class SendsScreen:
 
     def review_step(self, counts: dict[str, int]) -> None:
         ui.label(t("outbound.step.review")).classes("text-subtitle1 text-weight-medium")
-        items = [("pending", "outbound.review.will_send"), ("skipped_invalid_phone", "outbound.skip.invalid_phone"),
-                 ("skipped_duplicate", "outbound.skip.duplicate"), ("skipped_opted_out", "outbound.skip.opted_out")]
+        items = [("review_will_send", "outbound.review.will_send"),
+                 ("skipped_invalid_phone", "outbound.skip.invalid_phone"),
+                 ("skipped_duplicate", "outbound.skip.duplicate"), ("review_opted_out", "outbound.skip.opted_out"),
+                 ("review_deferred", "outbound.review.deferred")]
+        if counts.get("skipped_no_conversation"):  # Telegram and API sends: contacts who never wrote there
+            items.append(("skipped_no_conversation", "outbound.skip.no_conversation"))
         with ui.row().classes("gap-4 wrap").props('data-testid="send-review"'):
             for key, label in items:
                 with ui.column().classes("gap-0 items-center"):
-                    ui.label(str(counts.get(key, 0))).classes("text-h6").props(f'data-testid="review-{key}"')
+                    ui.label(str(counts.get(key, 0))).classes("text-h6").props(f'data-testid="review-{key.removeprefix("review_")}"')
                     ui.label(t(label)).classes("text-caption text-grey-7")
         testid(ui.button(t("outbound.launch"), icon="schedule_send", on_click=self.launch)
                .props("unelevated no-caps"), "send-launch")
