@@ -17,6 +17,7 @@ content encodings are left to httpx. ``sni_hostname`` (the webhooks' pinned addr
 import asyncio
 import functools
 import ssl
+from json import dumps
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -80,27 +81,38 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                                                   cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
         return self._session
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        limits: dict[str, float | None] = request.extensions.get("timeout", {})
+    async def _send(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None,
+                    limits: dict[str, float | None], sni: str | None = None) -> aiohttp.ClientResponse:
         timeout = aiohttp.ClientTimeout(total=None, connect=limits.get("pool"), sock_connect=limits.get("connect"),
                                         sock_read=limits.get("read"))
-        options: dict[str, Any] = {}
-        if sni := request.extensions.get("sni_hostname"):
-            options["server_hostname"] = sni
-        body = await request.aread()
+        options: dict[str, Any] = {"server_hostname": sni} if sni else {}
         try:
-            response = await self._open().request(
-                request.method, str(request.url), data=body or None, headers=_as_sent(request),
-                allow_redirects=False, timeout=timeout, **options)
+            return await self._open().request(method, url, data=body or None, headers=headers,
+                                              allow_redirects=False, timeout=timeout, **options)
         except aiohttp.ConnectionTimeoutError as exc:  # no connection (or none free) in time: nothing sent
             raise httpx.ConnectTimeout(str(exc) or "timed out connecting") from exc
         except aiohttp.ClientConnectorError as exc:  # refused, unreachable, TLS handshake failed: nothing sent
             raise httpx.ConnectError(str(exc)) from exc
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise _unknown_outcome(exc) from exc
-        return httpx.Response(response.status, headers=[(k.decode("latin-1"), v.decode("latin-1"))
-                                                        for k, v in response.raw_headers],
-                              stream=_Body(response), extensions={"http_version": b"HTTP/1.1"})
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._send(request.method, str(request.url), _as_sent(request), await request.aread(),
+                                    request.extensions.get("timeout", {}), request.extensions.get("sni_hostname"))
+        return httpx.Response(response.status, headers=_received(response), stream=_Body(response),
+                              extensions={"http_version": b"HTTP/1.1"})
+
+    async def exchange(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None,
+                       limits: dict[str, float | None]) -> httpx.Response:
+        """One call read to the end, without building an ``httpx.Request`` (``_DirectClient.request``)."""
+        response = await self._send(method, url, headers, body, limits)
+        try:
+            content = await response.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise _unknown_outcome(exc) from exc
+        finally:
+            response.release()
+        return httpx.Response(response.status, headers=_received(response), content=content)
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -108,6 +120,58 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._session = None
 
 
+def _received(response: aiohttp.ClientResponse) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
+
+
+class _DirectClient(httpx.AsyncClient):
+    """httpx's API, without the layers Atiende's calls never use: no cookies, no httpx auth flows,
+    no event hooks, redirects never followed (a webhook must not be redirected inside). Those
+    layers cost about as much CPU as the call itself (cookie extraction alone was 5 % of a send's
+    run). ``send`` goes straight to the transport; ``request`` with a URL string, headers and a
+    JSON or bytes body (every API call Atiende makes) does not even build an ``httpx.Request``."""
+
+    _default_headers: list[tuple[str, str]] | None = None
+
+    async def send(self, request: httpx.Request, *, stream: bool = False, auth: Any = None,
+                   follow_redirects: Any = None) -> httpx.Response:
+        if self.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        if not stream:
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        return response
+
+    async def request(self, method: str, url: Any, *, content: Any = None, json: Any = None,
+                      headers: Any = None, timeout: Any = httpx.USE_CLIENT_DEFAULT,
+                      **other: Any) -> httpx.Response:
+        transport = self._transport
+        if other or not isinstance(url, str) or not isinstance(transport, AiohttpTransport) or (
+                content is not None and not isinstance(content, bytes)) or self.is_closed:
+            return await super().request(method, url, content=content, json=json, headers=headers,
+                                         timeout=timeout, **other)
+        sent = self._defaults()
+        body = content
+        if json is not None:
+            body = dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            sent.append(("Content-Type", "application/json"))
+        if headers:
+            given = {k.lower() for k in headers}
+            sent = [h for h in sent if h[0].lower() not in given] + list(dict(headers).items())
+        limits = (self.timeout if timeout is httpx.USE_CLIENT_DEFAULT else httpx.Timeout(timeout)).as_dict()
+        return await transport.exchange(method, url, sent, body, limits)
+
+    def _defaults(self) -> list[tuple[str, str]]:
+        """The client's own headers (Accept, Accept-Encoding, User-Agent…), as httpx would send them."""
+        if self._default_headers is None:
+            self._default_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.headers.raw]
+        return list(self._default_headers)
+
+
 def new_client(*, timeout: httpx.Timeout = DEFAULT_TIMEOUT, limit: int = 100) -> httpx.AsyncClient:
     """A process's client (``app``, ``worker``, ``webhooks``) or a send's own pool."""
-    return httpx.AsyncClient(timeout=timeout, transport=AiohttpTransport(limit=limit))
+    return _DirectClient(timeout=timeout, transport=AiohttpTransport(limit=limit))

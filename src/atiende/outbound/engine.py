@@ -8,9 +8,9 @@ answered and so nothing reached the customer (throughput or pair-rate limits, a 
 connection, a 5xx). A row left ``sending`` by a run that died (a crash, ``kill -9``, a timeout
 whose outcome is unknown) is marked ``uncertain`` (incierto) and is never sent again by itself:
 a customer may miss the message, but never gets it twice. (A crash makes the rows of the group
-being sent uncertain, and the successes not yet written: at most ~100 ms of sending plus the calls
-in flight.) Rows left ``claimed`` had no call yet
-and go back to pending. A run treats a row as abandoned only after ``STALE`` (longer than any run
+being sent and of the next one, whose entries are written while this one goes out, uncertain,
+and the successes not yet written: at most ~200 ms of sending plus the calls in flight.) Rows left
+``claimed`` had no call yet and go back to pending. A run treats a row as abandoned only after ``STALE`` (longer than any run
 holds a chunk), so several workers can run without stepping on each other; claims use
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL.
 
@@ -18,7 +18,11 @@ holds a chunk), so several workers can run without stepping on each other; claim
 channel's ``outbound_channel_pacing`` row (in a row lock), about a second of them at a time,
 ``1/rate`` seconds apart after the last slot anyone reserved, and starts each call at its slot; a run that fell behind its slots
 starts a call as soon as its own call ``rate`` calls back is a second old, so it catches up
-without a burst: over any one-second window at most ``rate`` calls of a run start. Time and sleep come from the job context (tests use a fake clock).
+without a burst: over any one-second window at most ``rate`` calls of a run start. A call may start
+up to ``EARLY`` (2 ms) before its slot, never before that window allows: the event loop's timers
+tick in milliseconds. The next chunk is checked and claimed during the last second of the current
+one and sent by the same run (for up to ``RUN_LIMIT``), so a long send does not pause between
+chunks. Time and sleep come from the job context (tests use a fake clock).
 
 **Window and limits.** With ``respect_schedule`` a run outside the campaign's schedule (holidays
 included) waits for its next opening, and resumes by itself. The channel's daily limit of unique
@@ -78,11 +82,13 @@ from atiende.outbound.text_message import limit_of, render_text
 log = logging.getLogger(__name__)
 
 STALE = timedelta(minutes=10)
+RUN_LIMIT = timedelta(minutes=2)  # a run chains chunks this long, well inside the job's lease (5 min)
 CHUNK_SECONDS = 10  # a run claims at most this many seconds of sending
-MAX_CHUNK = 2000
+MAX_CHUNK = 10_000
 CONCURRENCY = 100  # calls in flight at once, at least (half the rate when that is more)
 ONE_SECOND = timedelta(seconds=1)
 GROUPS_PER_SECOND = 10  # rows are marked sending about 100 ms of slots at a time
+EARLY = 0.002  # seconds a call may start before its slot (never before the one-second window allows)
 MAX_RETRIES = 5  # calls that reached no one, before the recipient fails
 PAIR_RETRY = timedelta(minutes=1)
 MARKETING_CAP_REASON = "WhatsApp 131049: Meta limitó los mensajes de marketing a este usuario; no se reintenta en 24 h"
@@ -126,25 +132,61 @@ class SendRun:
         self.sent_rows: list[dict[str, Any]] = []  # successes not yet written (see ``_flush``)
         self.hold: datetime | None = None
         self.remote = _REMOTE[ChannelKind.whatsapp]  # who the calls go to, for the ledger's reasons
+        self._next: asyncio.Task[_Plan | None] | None = None  # the next chunk, being prepared
+        self._clients: _Clients | None = None  # WhatsApp: one pool for every chunk of the run
+        self._starts: deque[datetime] | None = None  # the last ``rate`` call starts (see ``_paced``)
+        self._began = ctx.clock.now()
 
     # --- the run --------------------------------------------------------------------------------
     async def run(self) -> None:
+        """Chunk after chunk while the send goes on: the next chunk is prepared (checked and
+        claimed) during the last second of the current one, so a long send never pauses between
+        chunks; the run ends when a check says wait (window, limit, hold), or the send is done."""
+        self._began = self.ctx.clock.now()
         plan = await self._prepare()
         if plan is None:
             return
-        send, channel, message, claimed = plan
         try:
-            await self._send_all(send, channel, message, claimed)
+            while plan is not None:
+                send, channel, message, claimed = plan
+                await self._send_all(send, channel, message, claimed)
+                plan = await self._next_plan()
         except Exception:
+            await self._drop_next()
             await self._wrap_up()  # what went out is recorded; rows left mid-call become uncertain
             raise
+        finally:
+            if self._clients is not None:
+                await self._clients.aclose()
         await self._wrap_up()  # (a dying process skips this: the next run recovers its rows)
+
+    def _prepare_next(self, in_flight: int) -> None:
+        """Start preparing the next chunk beside the current one's last second (``in_flight``: the
+        current chunk's size, counted against the daily limit as if all of it were sent)."""
+        if self._next is None and self.stop_reason is None and self.hold is None and (
+                self.ctx.clock.now() - self._began < RUN_LIMIT):
+            self._next = asyncio.create_task(self._prepare(following=in_flight))
+
+    async def _next_plan(self) -> "_Plan | None":
+        task, self._next = self._next, None
+        if task is None:
+            return None
+        plan = await asyncio.shield(task)
+        if plan is not None and (self.stop_reason is not None or self.hold is not None):
+            await asyncio.shield(self._release([c.id for c in plan[3]]))
+            return None
+        return plan
+
+    async def _drop_next(self) -> None:
+        task, self._next = self._next, None
+        if task is not None and (plan := await asyncio.shield(task)) is not None:
+            await asyncio.shield(self._release([c.id for c in plan[3]]))
 
     async def _again(self, session: AsyncSession, at: datetime) -> None:
         await enqueue(session, run_send, due_at=at, key=job_key(self.send_id), max_attempts=1000,
                       send_id=self.send_id)
 
-    async def _prepare(self) -> tuple[OutboundSend, Channel, Content, list[_Claimed]] | None:
+    async def _prepare(self, *, following: int = 0) -> "_Plan | None":
         now = self.ctx.clock.now()
         async with self.ctx.database.session() as session:
             send = await session.scalar(select(OutboundSend).where(OutboundSend.id == self.send_id).with_for_update())
@@ -156,7 +198,8 @@ class SendRun:
                 return None
             if send.status == SendStatus.scheduled:
                 send.status, send.started_at = SendStatus.sending, now
-            self.failures_in_row, self.max_failures = send.consecutive_failures, send.max_consecutive_failures
+            if not following:  # a following chunk keeps this run's own count
+                self.failures_in_row, self.max_failures = send.consecutive_failures, send.max_consecutive_failures
             if send.hold_until is not None and send.hold_until > now:
                 await self._again(session, send.hold_until)
                 return None
@@ -172,6 +215,7 @@ class SendRun:
             room = MAX_CHUNK
             if (shared := await messaging_limit(session, channel)) is not None:
                 room, reopens = await messaging_room(session, shared, now)
+                room -= following
                 if room <= 0:
                     send.note = f"Límite diario del canal alcanzado ({shared.limit}); sigue {reopens.isoformat()}"
                     await self._again(session, reopens)
@@ -208,16 +252,20 @@ class SendRun:
         return (next_change_of(schedule, now) if schedule is not None else None) or now + timedelta(days=1)
 
     async def _claim(self, session: AsyncSession, size: int, now: datetime) -> list[_Claimed]:
+        """Up to ``size`` due pending rows, oldest first, claimed in one statement (rows another
+        worker holds are skipped on PostgreSQL)."""
+        due = (select(OutboundRecipient.id)
+               .where(OutboundRecipient.send_id == self.send_id, OutboundRecipient.state == RecipientState.pending,
+                      or_(OutboundRecipient.due_at.is_(None), OutboundRecipient.due_at <= now))
+               .order_by(OutboundRecipient.id).limit(size).with_for_update(skip_locked=True))
         rows = (await session.execute(
-            select(OutboundRecipient.id, OutboundRecipient.phone, OutboundRecipient.variables,
-                   OutboundRecipient.contact_id, OutboundRecipient.name)
-            .where(OutboundRecipient.send_id == self.send_id, OutboundRecipient.state == RecipientState.pending,
-                   or_(OutboundRecipient.due_at.is_(None), OutboundRecipient.due_at <= now))
-            .order_by(OutboundRecipient.id).limit(size).with_for_update(skip_locked=True))).all()
-        if rows:
-            await session.execute(update(OutboundRecipient).where(OutboundRecipient.id.in_([r.id for r in rows]))
-                                  .values(state=RecipientState.claimed, claimed_at=now))
-        return [_Claimed(r.id, r.phone, dict(r.variables or {}), r.contact_id, r.name) for r in rows]
+            update(OutboundRecipient).where(OutboundRecipient.id.in_(due.scalar_subquery()))
+            .values(state=RecipientState.claimed, claimed_at=now)
+            .returning(OutboundRecipient.id, OutboundRecipient.phone, OutboundRecipient.variables,
+                       OutboundRecipient.contact_id, OutboundRecipient.name)
+            .execution_options(synchronize_session=False))).all()
+        return sorted((_Claimed(r.id, r.phone, dict(r.variables or {}), r.contact_id, r.name) for r in rows),
+                      key=lambda c: c.id)
 
     async def _skip_opted_out(self, session: AsyncSession, claimed: list[_Claimed], kind: str) -> list[_Claimed]:
         """One query for the whole chunk: the claimed contacts opted out of this kind of channel."""
@@ -285,9 +333,11 @@ class SendRun:
             one = functools.partial(self._one_text, channel, message)
             await self._paced(claimed, channel, rate, concurrency, one)
             return
-        async with _Clients(self.ctx, channel, concurrency) as clients:
-            await self._paced(claimed, channel, rate, concurrency, lambda item, semaphore, started: self._one(
-                clients.next(), send, message, item, semaphore, started))
+        if self._clients is None:
+            self._clients = _Clients(self.ctx, channel, concurrency)
+        clients = self._clients
+        await self._paced(claimed, channel, rate, concurrency, lambda item, semaphore, started: self._one(
+            clients.next(), send, message, item, semaphore, started))
 
     async def _paced(self, claimed: list[_Claimed], channel: Channel, rate: int, concurrency: int,
                      call: Callable[[_Claimed, asyncio.Semaphore, datetime], Awaitable[None]]) -> None:
@@ -306,36 +356,70 @@ class SendRun:
         # late, as soon as the call ``rate`` calls back is a second old: no one-second window ever
         # holds more than ``rate`` starts, and a run that fell behind (the event loop's sleeps
         # overshoot by a millisecond or so at 1,000 msg/s) catches up instead of staying behind.
-        starts: deque[datetime] = deque(maxlen=rate)
+        # Kept across the run's chunks: a chunk that follows one still catching up must not
+        # open a second's window of its own.
+        if self._starts is None or self._starts.maxlen != rate:
+            self._starts = deque(maxlen=rate)
+        starts = self._starts
         semaphore = asyncio.Semaphore(concurrency)
-        async with asyncio.TaskGroup() as tasks:
-            for first in range(0, len(claimed), group_size):
-                due_check = first and (first // group_size) % GROUPS_PER_SECOND == 0
-                if self.stop_reason is not None or self.hold is not None or (
-                        due_check and await asyncio.shield(self._should_stop())):
-                    await asyncio.shield(self._release([c.id for c in claimed[first:]]))
-                    break
-                await asyncio.shield(self._flush())
-                if first % block == 0:
-                    start = await asyncio.shield(self._reserve(channel.id, min(block, len(claimed) - first), rate))
-                    block_first = first
-                group = claimed[first:first + group_size]
-                marked = await asyncio.shield(self._mark_sending([c.id for c in group]))
-                for offset, item in enumerate(group):
-                    if item.id not in marked:
-                        continue  # cancelled or opted out meanwhile
-                    slot = start + _slots(first + offset - block_first, rate)
-                    if len(starts) == rate:  # the call ``rate`` calls back opened this one's second
-                        slot = max(slot, starts[0] + ONE_SECOND)
-                    if last_start is not None:  # late: catch up at twice the rate, not in one burst
-                        slot = max(slot, last_start + catch_up)
-                    wait = (slot - self.ctx.clock.now()).total_seconds()
-                    if wait > 0:
-                        await sleep(wait)
-                    await semaphore.acquire()
-                    last_start = self.ctx.clock.now()
-                    starts.append(last_start)
-                    tasks.create_task(call(item, semaphore, last_start))
+        # Writes that need not hold up the calls run beside them: the successes' flush, and the next
+        # second's reservation, asked for while this second's last group goes out (so it starts
+        # where this one ends, unless another send of the channel reserved in between).
+        flushing: asyncio.Task[None] | None = None
+        reserving: asyncio.Task[datetime] | None = None
+        marking: asyncio.Task[set[int]] | None = None
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                for first in range(0, len(claimed), group_size):
+                    due_check = first and (first // group_size) % GROUPS_PER_SECOND == 0
+                    if self.stop_reason is not None or self.hold is not None or (
+                            due_check and await asyncio.shield(self._should_stop())):
+                        if marking is not None:  # marked, but no call started: back to pending
+                            await asyncio.shield(self._unmark(await asyncio.shield(marking)))
+                            marking = None
+                        await asyncio.shield(self._release([c.id for c in claimed[first:]]))
+                        break
+                    if flushing is None or flushing.done():
+                        flushing = asyncio.create_task(self._flush())
+                    if first % block == 0:
+                        reserved = reserving or self._reserve(channel.id, min(block, len(claimed) - first), rate)
+                        start, reserving = await asyncio.shield(reserved), None
+                        block_first = first
+                    following = first + group_size
+                    if len(claimed) - first <= block:
+                        self._prepare_next(len(claimed))  # this chunk's last second: the next one gets ready
+                    if following % block == 0 and following < len(claimed):
+                        reserving = asyncio.create_task(
+                            self._reserve(channel.id, min(block, len(claimed) - following), rate))
+                    group = claimed[first:first + group_size]
+                    marked = await asyncio.shield(marking or self._mark_sending([c.id for c in group]))
+                    # The next group's ledger entries are written while this group's calls go out.
+                    upcoming = [c.id for c in claimed[following:following + group_size]]
+                    marking = asyncio.create_task(self._mark_sending(upcoming)) if upcoming else None
+                    for offset, item in enumerate(group):
+                        if item.id not in marked:
+                            continue  # cancelled or opted out meanwhile
+                        slot = start + _slots(first + offset - block_first, rate)
+                        if last_start is not None:  # late: catch up at twice the rate, not in one burst
+                            slot = max(slot, last_start + catch_up)
+                        # The pace may run up to EARLY ahead (the loop's timers tick in milliseconds: one
+                        # sleep per call would cap a run near 700 msg/s) ...
+                        if (wait := (slot - self.ctx.clock.now()).total_seconds()) > EARLY:
+                            await sleep(wait)
+                        # ... the one-second window never: the call ``rate`` calls back opened this one's second.
+                        if len(starts) == rate and (wait := (starts[0] + ONE_SECOND - self.ctx.clock.now())
+                                                    .total_seconds()) > 0:
+                            await sleep(wait)
+                        await semaphore.acquire()
+                        last_start = self.ctx.clock.now()
+                        starts.append(last_start)
+                        tasks.create_task(call(item, semaphore, last_start))
+        finally:
+            for pending in (flushing, reserving):
+                if pending is not None:
+                    await asyncio.shield(pending)
+            if marking is not None:  # marked, and the run ended before their calls: pending again
+                await asyncio.shield(self._unmark(await asyncio.shield(marking)))
         await asyncio.shield(self._flush())
         if last_start is not None:
             await asyncio.shield(self._push_pacing(channel.id, last_start + spacing))
@@ -367,6 +451,15 @@ class SendRun:
                 .values(state=RecipientState.sending, attempted_at=self.ctx.clock.now())
                 .returning(OutboundRecipient.id))
             return set(result.scalars().all())
+
+    async def _unmark(self, ids: set[int]) -> None:
+        """Rows this run marked *sending* and then made no call for: pending again (safe: no call)."""
+        if not ids:
+            return
+        async with self.ctx.database.session() as session:
+            await session.execute(update(OutboundRecipient).where(
+                OutboundRecipient.id.in_(ids), OutboundRecipient.state == RecipientState.sending)
+                .values(state=RecipientState.pending, claimed_at=None, attempted_at=None))
 
     async def _flush(self) -> None:
         """Write the successes gathered since the last flush, in one statement."""
@@ -541,6 +634,9 @@ class SendRun:
             await self._again(session, now)
 
 
+_Plan = tuple[OutboundSend, Channel, Content, list[_Claimed]]
+
+
 class _Clients:
     """A run's own connection pool, as large as its calls in flight (``kit.http``: aiohttp's pool
     and parser under httpx's API, about 0.4 ms of CPU per call instead of 2.6 ms)."""
@@ -552,10 +648,7 @@ class _Clients:
     def next(self) -> WhatsAppClient:
         return self._client
 
-    async def __aenter__(self) -> "_Clients":
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
+    async def aclose(self) -> None:
         await self._http.aclose()
 
 
