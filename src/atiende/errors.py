@@ -1,6 +1,6 @@
 """Domain errors carry their HTTP status, so services never import web code."""
 
-from typing import Any
+from typing import Any, TypeVar
 
 
 class AtiendeError(Exception):
@@ -54,3 +54,17 @@ class Invalid(AtiendeError):
 class TooManyRequests(AtiendeError):
     code = "too_many_requests"
     status_code = 429
+
+
+_Cause = TypeVar("_Cause", bound=BaseException)
+
+
+def cause_of(error: BaseException, kind: type[_Cause]) -> _Cause | None:
+    """The first ``kind`` in ``error`` or the chain of its causes (``raise … from``), if any: what
+    a sender's error was underneath (a network error, a channel's flood limit)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, kind):
+            return cause
+        cause = cause.__cause__
+    return None

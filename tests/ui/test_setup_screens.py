@@ -125,12 +125,17 @@ async def test_funnel_stages_and_survey_questions_keep_their_order(page: Page, p
     await expect(row).to_contain_text("15 min")
 
 
-async def test_channel_credentials_are_write_only(page: Page, people) -> None:
+async def new_channel(page: Page, people, kind: str, name: str) -> None:
+    """An admin on Canales, with the new channel's dialog open on ``kind`` and named."""
     await log_in(page, people.admin)
     await open_screen(page, "channels", DEMO_CLIENT)
     await page.get_by_test_id("create").click()
-    await pick(page, "channel-kind", "Telegram")
-    await page.get_by_test_id("channel-name").fill("Bot de cobros")
+    await pick(page, "channel-kind", kind)
+    await page.get_by_test_id("channel-name").fill(name)
+
+
+async def test_channel_credentials_are_write_only(page: Page, people) -> None:
+    await new_channel(page, people, "Telegram", "Bot de cobros")
     await page.get_by_test_id("channel-bot-token").fill("no-es-un-token")
     await page.get_by_test_id("save").click()
     await expect(field_of(page, "channel-bot-token")).to_contain_text("El token de @BotFather tiene la forma")
@@ -150,11 +155,7 @@ async def test_channel_credentials_are_write_only(page: Page, people) -> None:
 
 
 async def test_a_whatsapp_number_takes_metas_messaging_limit_and_portfolio(page: Page, people) -> None:
-    await log_in(page, people.admin)
-    await open_screen(page, "channels", DEMO_CLIENT)
-    await page.get_by_test_id("create").click()
-    await pick(page, "channel-kind", "WhatsApp")
-    await page.get_by_test_id("channel-name").fill("Cobranza Bogotá")
+    await new_channel(page, people, "WhatsApp", "Cobranza Bogotá")
     await page.get_by_test_id("channel-phone-number-id").fill("109900000077")
     for secret in ("access-token", "app-secret", "verify-token"):
         await page.get_by_test_id(f"channel-{secret}").fill(f"secreto-de-prueba-{secret}")

@@ -16,6 +16,7 @@ from atiende.channels.telegram import adapter as telegram
 from atiende.channels.telegram.client import TEXT_LIMIT as TELEGRAM_TEXT_LIMIT
 from atiende.channels.telegram.client import TelegramError
 from atiende.conversations.models import ContactIdentity, SenderKind
+from atiende.errors import cause_of
 from atiende.jobs import JobContext
 
 FREE_TEXT_KINDS = (ChannelKind.telegram, ChannelKind.api)  # no templates: text to whoever wrote
@@ -63,9 +64,5 @@ async def deliver_text(ctx: JobContext, channel: Channel, *, address: str, name:
 def retry_after(error: BaseException) -> float | None:
     """Seconds the channel asked us to wait before sending anything more (Telegram's 429 flood
     limit, for the whole bot), found in the error's causes."""
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, TelegramError) and cause.status == 429:
-            return float(cause.retry_after or 1)
-        cause = cause.__cause__
-    return None
+    flood = cause_of(error, TelegramError)
+    return float(flood.retry_after or 1) if flood is not None and flood.status == 429 else None
