@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from atiende.db import Base, UTCDateTime
@@ -21,6 +21,9 @@ class DeliveryState(StrEnum):
     sending = "sending"  # claimed by a dispatcher (lease in ``locked_until``)
     delivered = "delivered"
     failed = "failed"  # gave up after the retry window; "Reenviar" makes it pending again
+
+
+OPEN_ROWS = "state IN ('pending', 'sending')"
 
 
 class WebhookSubscription(IdMixin, TimestampMixin, Base):
@@ -36,9 +39,14 @@ class WebhookSubscription(IdMixin, TimestampMixin, Base):
 
 class WebhookDelivery(IdMixin, Base):
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+    # The dispatcher's two lookups read only open rows (pending or being sent): partial indexes
+    # keep them as cheap with 30 days of delivered rows as with none (a full index on id made
+    # each claim walk every delivered row first: 325 ms per claim at 300,000 rows).
+    __table_args__ = (Index("ix_webhook_deliveries_open", "id",
+                            postgresql_where=text(OPEN_ROWS), sqlite_where=text(OPEN_ROWS)),
                       Index("ix_webhook_deliveries_log", "subscription_id", "id"),
-                      Index("ix_webhook_deliveries_order", "subscription_id", "ordering_key", "id"))
+                      Index("ix_webhook_deliveries_open_order", "subscription_id", "ordering_key", "id",
+                            postgresql_where=text(OPEN_ROWS), sqlite_where=text(OPEN_ROWS)))
 
     subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"))
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
