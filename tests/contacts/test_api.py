@@ -49,6 +49,11 @@ async def test_search_by_name_phone_in_any_format_email_document_and_attribute(h
         found = await directory(sc, q=q)
         assert [c["id"] for c in found["items"]] == [ids["ana"]], q
     assert (await directory(sc, q="nadie"))["total"] == 0
+    # What a person types means itself: "_" and "%" are not wildcards.
+    await http.patch(f"/api/v1/contacts/{ids['beto']}", headers=sc.supervisor.headers, json={"name": "Beto 50%_off"})
+    for q in ("_", "%", "50%_"):
+        assert [c["id"] for c in (await directory(sc, q=q))["items"]] == [ids["beto"]], q
+    assert (await directory(sc, q="5_%"))["total"] == 0
     everyone = await directory(sc, limit=1)
     assert everyone["total"] == 2 and len(everyone["items"]) == 1 and everyone["items"][0]["id"] == ids["beto"]
 

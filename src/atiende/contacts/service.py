@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, false, func, or_, select
+from sqlalchemy import String, and_, cast, exists, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,6 +31,7 @@ from atiende.contacts.models import (
 from atiende.conversations.models import Assignment, Contact, ContactIdentity, Conversation
 from atiende.errors import Conflict, Invalid, NotFound
 from atiende.kit.pagination import PageParams, paginate
+from atiende.kit.search import contains
 
 SUPERVISING = (Role.admin, Role.supervisor)
 
@@ -221,11 +222,9 @@ class ContactFilters:
 
 def _search(seen: Visibility, q: str, region: str) -> ColumnElement[bool]:
     term = q.strip().lower()
-    like = f"%{term.replace('%', '').replace('_', '')}%"
     conditions: list[ColumnElement[bool]] = [
-        func.lower(Contact.name).like(like), func.lower(Contact.email).like(like),
-        func.lower(Contact.document_id).like(like),
-        func.lower(cast(Contact.attributes, String)).like(like),
+        contains(Contact.name, term), contains(Contact.email, term), contains(Contact.document_id, term),
+        contains(cast(Contact.attributes, String), term),
     ]
     digits = "".join(ch for ch in term if ch.isdigit())
     by_phone: list[ColumnElement[bool]] = []
