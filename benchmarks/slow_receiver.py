@@ -19,6 +19,8 @@ def main() -> None:
     lock, received = threading.Lock(), [0]
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: a sender's pool reuses its connections
+
         def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             time.sleep(args.delay)

@@ -29,12 +29,13 @@ NICE = 10
 
 
 @contextmanager
-def slow_receiver() -> Iterator[tuple[str, Callable[[], int]]]:
-    """A receiver answering every POST after 100 ms, in its own process (threads in this one would
-    slow the load generator and inflate the very latencies measured); yields its URL and a counter."""
+def slow_receiver(delay: float = RECEIVER_SECONDS) -> Iterator[tuple[str, Callable[[], int]]]:
+    """A receiver answering every POST after ``delay`` seconds, in its own process (threads in this
+    one would slow the load generator and inflate the very latencies measured); yields its URL and
+    a counter."""
     port = servers.free_port()
     process = subprocess.Popen([sys.executable, "-m", "benchmarks.slow_receiver", "--port", str(port),
-                                "--delay", str(RECEIVER_SECONDS)], cwd=servers.REPO)
+                                "--delay", str(delay)], cwd=servers.REPO)
     base = f"http://127.0.0.1:{port}"
 
     def count() -> int:

@@ -12,7 +12,7 @@ runs it again.
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import JSON, Integer, String, Text, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -114,6 +115,26 @@ async def enqueue(session: AsyncSession, fn: JobFunction, *, due_at: datetime, k
     session.add(row)
     await session.flush()
     return row
+
+
+async def enqueue_many(session: AsyncSession, fn: JobFunction, jobs: Sequence[tuple[str, datetime, dict[str, Any]]],
+                       *, max_attempts: int = 8) -> None:
+    """``enqueue`` for many keyed jobs of ``fn`` in one statement: each ``(key, due_at, payload)``
+    is inserted, or replaces the job of its key (``INSERT … ON CONFLICT (key) DO UPDATE``)."""
+    if _name(fn) not in _REGISTRY:
+        raise UnknownJob(f"{_name(fn)} is not decorated with @job")
+    if not jobs:
+        return
+    module = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    statement = module.insert(ScheduledJob.__table__)
+    statement = statement.on_conflict_do_update(index_elements=["key"], set_={
+        "function": statement.excluded.function, "payload": statement.excluded.payload,
+        "due_at": statement.excluded.due_at, "status": JobStatus.pending.value, "locked_until": None,
+        "attempts": 0, "max_attempts": statement.excluded.max_attempts, "last_error": None})
+    await session.execute(statement, [
+        {"function": _name(fn), "payload": payload, "key": key, "due_at": due_at, "status": JobStatus.pending.value,
+         "locked_until": None, "attempts": 0, "max_attempts": max_attempts, "last_error": None}
+        for key, due_at, payload in jobs])
 
 
 async def cancel(session: AsyncSession, key: str) -> bool:

@@ -69,8 +69,10 @@ async def test_yes_after_an_answer_closes_as_resolved_by_the_bot_with_its_typifi
     sc, _bot = await with_bot(http, factory)
     conversation_id = (await sc.write("a que hora atienden?"))["conversation_id"]
     transcript = await lines(sc, conversation_id)
-    assert transcript[1][0] == "bot" and transcript[2][1].startswith("Atendemos de lunes a viernes")
-    assert "https://example.com/horarios" in transcript[2][1]
+    # A first message that asks gets the welcome line and the answer in one message, no menu first.
+    assert [sender for sender, _ in transcript] == ["contact", "bot"]
+    assert transcript[1][1].startswith("¡Hola! Soy Tina, la asistente.\n\nAtendemos de lunes a viernes")
+    assert "https://example.com/horarios" in transcript[1][1] and "1. Pagos" not in transcript[1][1]
     await sc.write("sí, gracias")
     detail = await sc.detail(conversation_id)
     assert detail["status"] == "closed" and detail["close_reason"] == "bot"
@@ -105,7 +107,8 @@ async def test_a_handoff_keyword_hands_off_at_once_and_waits_in_the_queue_withou
     detail = await sc.detail(conversation_id)
     assert detail["status"] == "queued" and detail["bot_handoff_reason"] == "keyword"
     assert detail["queued_at"] is not None
-    assert [m["sender"] for m in detail["messages"]] == ["contact", "bot", "bot", "system"]
+    assert [m["sender"] for m in detail["messages"]] == ["contact", "bot", "system"]
+    assert detail["messages"][1]["text"].startswith("¡Hola! Soy Tina, la asistente.\n\nTe comunico con un asesor")
 
 
 async def test_the_menu_option_hablar_con_un_asesor_hands_off(http: httpx.AsyncClient, factory: Factory) -> None:
@@ -171,7 +174,7 @@ async def test_out_of_hours_the_bot_answers_and_cerrar_applies_at_handoff(http: 
     await sc.travel(SATURDAY_NOON)
     conversation_id = (await sc.write("a que hora atienden?"))["conversation_id"]
     assert (await sc.detail(conversation_id))["status"] == "bot"
-    assert (await lines(sc, conversation_id))[-1][1].startswith("Atendemos de lunes a viernes")
+    assert "\n\nAtendemos de lunes a viernes" in (await lines(sc, conversation_id))[-1][1]
     await sc.write("quiero hablar con un asesor")
     detail = await sc.detail(conversation_id)
     assert detail["status"] == "closed" and detail["close_reason"] == "out_of_hours"

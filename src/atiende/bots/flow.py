@@ -2,8 +2,9 @@
 
 The inbound pipeline calls ``on_customer_message`` once per stored customer message (routing's
 ``_react``), in the message's own transaction:
-- a **new** conversation of a campaign with an active bot goes to status ``bot``: the bot greets,
-  shows its menu and, when the first message already asks something, answers it;
+- a **new** conversation of a campaign with an active bot goes to status ``bot``: the bot greets
+  and shows its menu or, when the first message already asks something, greets and answers it in
+  one message (``FirstTurn``);
 - a message on a conversation in ``bot`` is answered (``bots.replies.decide``): an answer, "¿Te
   refieres a…?", a misunderstanding, or the end: **resolved** (closed with the campaign's
   typification, the survey still runs) or **handoff** (queued like any new conversation, with the
@@ -14,9 +15,10 @@ on a conversation an agent holds. Inactivity while the bot waits closes it as fo
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.bots import unanswered
@@ -26,13 +28,13 @@ from atiende.bots.replies import Decision, Reply, decide, fresh_state, welcome
 from atiende.campaigns.models import Campaign
 from atiende.catalog.schedule_snapshots import open_now
 from atiende.conversations import assignment
-from atiende.conversations.closing import close_by_bot, inactivity_key, schedule_inactivity
-from atiende.conversations.events import ConversationQueued, ConversationUpdated, emit
+from atiende.conversations.closing import close_by_bot, inactivity_check, inactivity_key, schedule_inactivity
+from atiende.conversations.events import ConversationQueued, ConversationUpdated, MessageSent, emit
 from atiende.conversations.models import (
-    BotHandoffReason, Conversation, ConversationStatus, Direction, Message, SenderKind,
+    BotHandoffReason, Conversation, ConversationStatus, DeliveryStatus, Direction, Message, SenderKind,
 )
-from atiende.conversations.outbound import post_message
-from atiende.jobs import JobContext, cancel
+from atiende.conversations.outbound import deliver_message, post_message, wake_worker_after_commit
+from atiende.jobs import JobContext, cancel, enqueue_many
 
 HANDOFF_NOTES = {
     BotHandoffReason.keyword: "El cliente pidió hablar con un asesor.",
@@ -42,6 +44,8 @@ HANDOFF_NOTES = {
     BotHandoffReason.bot_unavailable: "El asistente de la campaña ya no está activo.",
     BotHandoffReason.supervisor: "Un supervisor la pasó a los asesores.",
 }
+
+_INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)
 
 # Built matchers per bot, kept while the bot's revision stays (every change of the bot or of its
 # knowledge base raises it); a few bots per process, so no eviction beyond replacement.
@@ -75,23 +79,95 @@ async def on_customer_message(session: AsyncSession, ctx: JobContext, campaign: 
         return await _turn(session, ctx, campaign, conversation, message, now)
     if not created or campaign.attention_bot_id is None:
         return False
-    bot = await _active_bot(session, campaign)
-    if bot is None or not await _answers_now(session, campaign, now):
+    bot = await taking(session, campaign, now)
+    if bot is None:
         return False
-    conversation.status = ConversationStatus.bot
-    conversation.queued_at = None
-    greeting = welcome(bot)
-    conversation.bot_state = greeting.state
-    asks = intent_of(message.text) not in (Intent.greeting, Intent.empty)
-    # When the first message already asks, the answer's turn starts the inactivity timer.
-    await _say(session, ctx, campaign, conversation, greeting.text, now, wait=not asks,
-               choices=labels_of(greeting))
+    turn = await first_turn(session, campaign, bot, message.text)
+    start(conversation, turn.reply, now)
     emit(session, ctx.bus, ConversationUpdated(client_id=conversation.client_id, campaign_id=campaign.id,
                                                conversation_id=conversation.id, status=conversation.status,
                                                what="bot"))
-    if not asks:
-        return True
-    return await _turn(session, ctx, campaign, conversation, message, now, bot=bot)
+    if turn.unanswered:
+        await unanswered.record(session, bot.id, message.text, now)
+    return await _apply(session, ctx, campaign, conversation, turn.reply, now)
+
+
+@dataclass(frozen=True)
+class FirstTurn:
+    """What the bot says to a new conversation's first message, in one message: the welcome and
+    its menu; or, when the message already asks something, the welcome line and the reply to it
+    (an answer, "¿Te refieres a…?", a handoff…). One message, not a menu and then the answer: the
+    customer who asked gets the answer at once, and each reply is one delivery."""
+
+    bot: AttentionBot
+    reply: Reply
+    asked: bool  # the first message asked something (not a greeting alone)
+
+    @property
+    def plain(self) -> bool:
+        """Only a message: no handoff and no close (the inbound batch writes such turns in bulk)."""
+        return self.reply.decision not in (Decision.handoff, Decision.resolved)
+
+    @property
+    def unanswered(self) -> bool:
+        return self.asked and _missed_question(self.reply)
+
+
+async def taking(session: AsyncSession, campaign: Campaign, now: datetime) -> AttentionBot | None:
+    """The campaign's bot, when it takes a new conversation now (active, and answering at this hour)."""
+    bot = await _active_bot(session, campaign)
+    return bot if bot is not None and await _answers_now(session, campaign, now) else None
+
+
+async def first_turn(session: AsyncSession, campaign: Campaign, bot: AttentionBot, text: str) -> FirstTurn:
+    greeting = welcome(bot)
+    if intent_of(text) in (Intent.greeting, Intent.empty):
+        return FirstTurn(bot, greeting, asked=False)
+    matcher, entries = await knowledge(session, bot)
+    reply = decide(bot, matcher, entries, greeting.state, text, keywords=campaign.bot_handoff_keywords,
+                   max_misses=campaign.bot_max_misunderstandings)
+    lead = bot.welcome_message.strip()
+    return FirstTurn(bot, replace(reply, text="\n\n".join(part for part in (lead, reply.text) if part)), asked=True)
+
+
+def start(conversation: Conversation, reply: Reply, now: datetime) -> None:
+    """The conversation is the bot's from now (not queued for the agents), as ``reply`` leaves it."""
+    conversation.status = ConversationStatus.bot
+    conversation.queued_at = None
+    conversation.bot_state = reply.state
+
+
+async def start_many(session: AsyncSession, ctx: JobContext, started: Sequence[tuple[Campaign, Conversation, FirstTurn]],
+                     messages: Sequence[str], now: datetime) -> None:
+    """The inbound batch's plain first turns, written as ``on_customer_message`` writes one, in a
+    fixed number of statements: the bot's messages in one insert, their deliveries and the
+    conversations' inactivity timers in one statement each, the unanswered questions counted.
+    ``started``'s conversations are inserted already in status ``bot`` (``start``);
+    ``messages``: each one's customer text."""
+    rows = [{"conversation_id": conversation.id, "channel_id": conversation.channel_id,
+             "direction": Direction.outbound, "sender": SenderKind.bot, "author_membership_id": None,
+             "text": turn.reply.text[:4096], "attachments": [], "choices": labels_of(turn.reply) or None,
+             "status": DeliveryStatus.queued, "created_at": now, "delivery_attempts": 0}
+            for _, conversation, turn in started]
+    ids = (await session.execute(_INSERT_MESSAGES, rows)).scalars().all()
+    deliveries, timers = [], []
+    for (campaign, conversation, turn), text, message_id in zip(started, messages, ids, strict=True):
+        emit(session, ctx.bus, ConversationUpdated(client_id=conversation.client_id, campaign_id=campaign.id,
+                                                   conversation_id=conversation.id, status=conversation.status,
+                                                   what="bot"))
+        emit(session, ctx.bus, MessageSent(
+            client_id=conversation.client_id, campaign_id=campaign.id, conversation_id=conversation.id,
+            status=conversation.status, membership_ids=(), message_id=message_id, sender=SenderKind.bot,
+            author_membership_id=None, text=turn.reply.text[:4096], at=now))
+        deliveries.append((f"deliver:{message_id}", now, {"message_id": message_id}))
+        timers.append((inactivity_key(conversation.id),
+                       now + timedelta(minutes=campaign.inactivity_timeout_minutes),
+                       {"conversation_id": conversation.id}))
+        if turn.unanswered:
+            await unanswered.record(session, turn.bot.id, text, now)
+    await enqueue_many(session, deliver_message, deliveries)
+    await enqueue_many(session, inactivity_check, timers)
+    wake_worker_after_commit(session, ctx)
 
 
 async def _turn(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
@@ -110,10 +186,15 @@ async def _turn(session: AsyncSession, ctx: JobContext, campaign: Campaign, conv
     matcher, entries = await knowledge(session, bot)
     reply = decide(bot, matcher, entries, conversation.bot_state or fresh_state(), message.text,
                    keywords=campaign.bot_handoff_keywords, max_misses=campaign.bot_max_misunderstandings)
-    missed = reply.decision == Decision.misunderstood or reply.handoff == BotHandoffReason.misunderstood
-    if missed and reply.match is not None and reply.match.intent == Intent.question:
+    if _missed_question(reply):
         await unanswered.record(session, bot.id, message.text, now)
     return await _apply(session, ctx, campaign, conversation, reply, now)
+
+
+def _missed_question(reply: Reply) -> bool:
+    """A question the bot did not understand (counted for the bot's unanswered list)."""
+    missed = reply.decision == Decision.misunderstood or reply.handoff == BotHandoffReason.misunderstood
+    return missed and reply.match is not None and reply.match.intent == Intent.question
 
 
 async def _apply(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,

@@ -46,7 +46,7 @@ async def post_message(session: AsyncSession, ctx: JobContext, conversation: Con
     if sender == SenderKind.agent:
         conversation.agent_replied = True
     await enqueue(session, deliver_message, due_at=now, key=f"deliver:{message.id}", message_id=message.id)
-    _wake_worker_after_commit(session, ctx)
+    wake_worker_after_commit(session, ctx)
     emit(session, ctx.bus, MessageSent(
         client_id=conversation.client_id, campaign_id=conversation.campaign_id, conversation_id=conversation.id,
         status=conversation.status, membership_ids=assignee(conversation), message_id=message.id,
@@ -54,7 +54,8 @@ async def post_message(session: AsyncSession, ctx: JobContext, conversation: Con
     return message
 
 
-def _wake_worker_after_commit(session: AsyncSession, ctx: JobContext) -> None:
+def wake_worker_after_commit(session: AsyncSession, ctx: JobContext) -> None:
+    """Wake this process's jobs worker once the session commits (deliveries are due at once)."""
     wake = ctx.extras.get("wake")
     if wake is None or session.info.get("wake_registered"):
         return

@@ -30,6 +30,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from atiende.bots import flow as bot_flow
+from atiende.bots.models import AttentionBot
 from atiende.campaigns.models import Campaign, CampaignChannel
 from atiende.catalog.models import FunnelStage
 from atiende.catalog.schedule_snapshots import open_now
@@ -81,6 +83,7 @@ class _Pending:
     created: bool
     status: ConversationStatus  # the conversation's, before this batch seated it
     concerned: tuple[int, ...]  # whom the message concerns, before this batch seated it
+    turn: bot_flow.FirstTurn | None = None  # a new conversation the campaign's bot takes
 
 
 # The campaign each channel feeds, kept a moment per process like the channels (``kit.snapshots``):
@@ -108,6 +111,7 @@ class _Batch:
         self.pending: list[_Pending] = []
         self.results: dict[int, tuple[int, int]] = {}  # index → (message id, conversation id)
         self.seated: dict[int, tuple[Campaign, list[Conversation], int]] = {}  # campaign id → (…, seated, left)
+        self.bots: dict[int, AttentionBot | None] = {}  # campaign id → the bot taking new conversations now
 
     async def prefetch(self, items: Sequence[tuple[Channel, InboundMessage]]) -> None:
         session = self.session
@@ -166,12 +170,19 @@ class _Batch:
         campaign = self.campaigns[channel.id]
         contact = self.contact_for(channel, inbound)
         conversation = self.open.get((campaign.id, id(contact)))
-        # A state with its own rules, or a new conversation its campaign's attention bot takes first.
-        special = (conversation.status not in _SIMPLE if conversation is not None
-                   else campaign.attention_bot_id is not None)
+        # A state with its own rules, or a consent keyword, takes the one-at-a-time path; so does
+        # a new conversation whose bot hands off or closes on its first message.
+        special = conversation is not None and conversation.status not in _SIMPLE
         special = special or await consent_keywords.keyword_in(self.session, channel.client_id, inbound.text) is not None
+        turn = None
+        if conversation is None and not special and campaign.attention_bot_id is not None:
+            if campaign.id not in self.bots:
+                self.bots[campaign.id] = await bot_flow.taking(self.session, campaign, self.now)
+            bot = self.bots[campaign.id]
+            turn = None if bot is None else await bot_flow.first_turn(self.session, campaign, bot, inbound.text)
+            special = turn is not None and not turn.plain
         waiting = conversation is None or conversation.status == ConversationStatus.queued
-        if special or (waiting and not self.schedule_open[campaign.id]):
+        if special or (turn is None and waiting and not self.schedule_open[campaign.id]):
             await self.one_at_a_time(index, channel, campaign, inbound)
             return
         created = conversation is None
@@ -179,14 +190,18 @@ class _Batch:
             conversation = new_conversation(campaign, channel, contact, self.now, self.first_stage[campaign.id])
             if contact.id is not None:
                 conversation.contact_id = contact.id  # what assignment's rules look the contact up by
+            if turn is not None:  # inserted as the bot's, in the state its first turn leaves
+                bot_flow.start(conversation, turn.reply, self.now)
+                conversation.last_outbound_at = self.now
             self.session.add(conversation)
             self.open[(campaign.id, id(contact))] = conversation
         conversation.last_inbound_at = self.now
         message = {"channel_id": channel.id, "direction": Direction.inbound, "sender": SenderKind.contact,
                    "text": inbound.text, "attachments": [a.model_dump(mode="json") for a in inbound.attachments],
                    "external_id": inbound.external_id, "created_at": self.now, "provider_at": inbound.sent_at}
-        self.pending.append(_Pending(index, campaign, conversation, message, created, conversation.status,
-                                     assignee(conversation)))
+        self.pending.append(_Pending(index, campaign, conversation, message, created,
+                                     ConversationStatus.queued if turn is not None else conversation.status,
+                                     assignee(conversation), turn))
 
     async def one_at_a_time(self, index: int, channel: Channel, campaign: Campaign, inbound: InboundMessage) -> None:
         await self.settle()
@@ -219,12 +234,17 @@ class _Batch:
                     status=item.status))
             if item.status == ConversationStatus.assigned:
                 timers.append(inactivity_key(conversation.id))  # the contact is waiting for us now
-            elif item.campaign.id not in self.seated:
+            elif item.turn is None and item.campaign.id not in self.seated:
                 dispatch_after_commit(self.session, self.ctx, item.campaign.id)
             self.results[item.index] = (message_id, conversation.id)
         if timers:
             await self.session.execute(delete(ScheduledJob).where(ScheduledJob.key.in_(timers),
                                                                   ScheduledJob.status == JobStatus.pending))
+        started = [(item.campaign, item.conversation, item.turn) for item in self.pending if item.turn is not None]
+        if started:
+            await bot_flow.start_many(self.session, self.ctx, started,
+                                      [item.message["text"] for item in self.pending if item.turn is not None],
+                                      self.now)
         self.pending = []
 
     async def seat_new(self) -> None:
@@ -234,7 +254,7 @@ class _Batch:
         older conversations wait they go first, so the campaign's pass runs as usual."""
         created: dict[int, list[_Pending]] = {}
         for item in self.pending:
-            if item.created:
+            if item.created and item.turn is None:
                 created.setdefault(item.campaign.id, []).append(item)
         for campaign_id, items in created.items():
             campaign = items[0].campaign
