@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
-from sqlalchemy import JSON, Integer, String, Text, delete, select, update
+from sqlalchemy import JSON, Integer, String, Text, delete, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -74,6 +74,19 @@ def job(fn: JobFunction) -> JobFunction:
     """Register ``fn`` (``async def fn(ctx: JobContext, **payload)``) as a durable job."""
     _REGISTRY[_name(fn)] = fn
     return fn
+
+
+# Jobs that the worker runs many at a time: ``many(ctx, payloads)`` does the work of every claimed
+# job of one function in a few statements (message deliveries: a bot's replies at 200/s would
+# otherwise cost nine statements and three transactions each). Any exception fails them all, to
+# be retried like a single job's.
+ManyFunction = Callable[[JobContext, list[dict[str, Any]]], Awaitable[None]]
+_MANY: dict[str, ManyFunction] = {}
+
+
+def run_together(fn: JobFunction, many: ManyFunction) -> None:
+    """Have the worker hand every claimed job of ``fn`` to ``many`` at once."""
+    _MANY[_name(fn)] = many
 
 
 def _name(fn: JobFunction) -> str:
@@ -190,10 +203,29 @@ class Worker:
                 log.exception("worker pass failed")
         ran = 0
         while jobs := await self._claim():
+            together: dict[str, list[ScheduledJob]] = {}
             for row in jobs:
-                await self._run_one(row)
+                if row.function in _MANY:
+                    together.setdefault(row.function, []).append(row)
+                else:
+                    await self._run_one(row)
                 ran += 1
+            for function, rows in together.items():
+                await self._run_many(_MANY[function], rows)
         return ran
+
+    async def _run_many(self, many: ManyFunction, rows: list[ScheduledJob]) -> None:
+        try:
+            await many(self.context, [row.payload for row in rows])
+        except Exception as exc:
+            log.exception("%d jobs of %s failed together", len(rows), rows[0].function)
+            for row in rows:
+                await self._finish(row, f"{type(exc).__name__}: {exc}"[:2000], False)
+            return
+        async with self.context.database.session() as session:
+            await session.execute(delete(ScheduledJob).where(
+                tuple_(ScheduledJob.id, ScheduledJob.attempts).in_([(row.id, row.attempts) for row in rows]),
+                ScheduledJob.status == JobStatus.running))
 
     async def _run_one(self, row: ScheduledJob) -> None:
         fn = _REGISTRY.get(row.function)

@@ -6,7 +6,7 @@ import hmac
 import json
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from atiende.catalog.models import Schedule
 from atiende.channels.models import Channel, ChannelKind
@@ -220,3 +220,41 @@ async def test_the_schedule_is_not_needed_to_answer(http: httpx.AsyncClient, fac
     async with sc.database.session() as session:
         schedule = await session.get(Schedule, sc.schedule_id)
         assert schedule is not None and len(schedule.bands) == 7
+
+
+async def test_claimed_deliveries_go_out_together_in_order_per_conversation_in_a_fixed_number_of_statements(
+        http: httpx.AsyncClient, factory: Factory, worker: Worker, receiver: Receiver) -> None:
+    """The worker hands every claimed delivery to one pass: five replies or ten cost the same
+    statements, and one conversation's replies reach the system in the order they were written."""
+    sc = await build(http, factory)
+    await sc.hire(2)
+    first = (await sc.write("Hola", contact="crm-1"))["conversation_id"]
+    second = (await sc.write("Buenas", contact="crm-2"))["conversation_id"]
+    holder = {c: (await sc.detail(c))["assigned_membership_id"] for c in (first, second)}
+    agents = {agent.membership_id: agent for agent in sc.agents}
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = sc.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        costs = []
+        for per_conversation in (3, 6):
+            for n in range(per_conversation):
+                for conversation_id in (first, second):
+                    answered = await sc.reply(agents[holder[conversation_id]], conversation_id, f"{conversation_id}:{n}")
+                    assert answered.status_code == 201, answered.text
+            statements.clear()
+            await worker.run_due()
+            costs.append(len(statements))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    texts = [body["text"] for body in receiver.bodies]
+    assert len(texts) == 18
+    for conversation_id in (first, second):
+        mine = [t for t in texts if t.startswith(f"{conversation_id}:")]
+        assert mine == [f"{conversation_id}:{n}" for n in (0, 1, 2, 0, 1, 2, 3, 4, 5)]
+    assert costs[0] == costs[1] and costs[1] <= 20, costs
+    assert {m.status for c in (first, second) for m in await sc.messages(c) if m.sender == "agent"} == {"sent"}

@@ -5,8 +5,10 @@ The delivery job never holds a transaction while it talks to the provider: it re
 one short session, calls the adapter, and records the result in another.
 """
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +26,7 @@ from atiende.conversations.models import (
 )
 from atiende.db import on_commit
 from atiende.errors import NotFound
-from atiende.jobs import JobContext, backoff, enqueue, job
+from atiende.jobs import JobContext, backoff, enqueue, job, run_together
 
 MAX_DELIVERY_ATTEMPTS = 6  # about 5 s, 10 s, 20 s, 40 s, 80 s between tries; ctx.extras may override
 
@@ -70,47 +72,84 @@ def wake_worker_after_commit(session: AsyncSession, ctx: JobContext) -> None:
 
 @job
 async def deliver_message(ctx: JobContext, *, message_id: int) -> None:
-    """Send one queued message; on a transient failure try again later, up to the limit."""
+    """Send one queued message; on a transient failure try again later, up to the limit. The
+    worker runs the claimed ones together (``deliver_messages``); this is the one-message case."""
+    await deliver_messages(ctx, [{"message_id": message_id}])
+
+
+async def deliver_messages(ctx: JobContext, payloads: list[dict[str, Any]]) -> None:
+    """Send queued messages in a few statements whatever their number: one short session reads
+    them (with their conversations, contacts and channels) and counts the attempt; the calls run
+    at once, one conversation's messages one after another in order; another session records
+    every outcome. No transaction is held while a provider answers."""
+    wanted = sorted({int(payload["message_id"]) for payload in payloads})
     async with ctx.database.session() as session:
-        message = await session.get(Message, message_id)
-        if message is None or message.status != DeliveryStatus.queued:
-            return  # already delivered (the job ran twice) or gone
-        conversation = await session.get(Conversation, message.conversation_id, options=[
-            joinedload(Conversation.contact).selectinload(Contact.identities)])  # the adapter addresses the contact
-        channel = await session.get(Channel, message.channel_id)
-        message.delivery_attempts += 1
-        attempt = message.delivery_attempts
-    assert conversation is not None and channel is not None
+        messages = [m for m in (await session.scalars(select(Message).where(Message.id.in_(wanted))
+                                                       .order_by(Message.id))).all()
+                    if m.status == DeliveryStatus.queued]  # others: delivered already (a job ran twice) or gone
+        if not messages:
+            return
+        conversations = {c.id: c for c in (await session.scalars(
+            select(Conversation).where(Conversation.id.in_({m.conversation_id for m in messages}))
+            .options(joinedload(Conversation.contact).selectinload(Contact.identities)))).unique().all()}
+        channels = {c.id: c for c in (await session.scalars(
+            select(Channel).where(Channel.id.in_({m.channel_id for m in messages})))).all()}
+        for message in messages:
+            message.delivery_attempts += 1
+    attempts = {message.id: message.delivery_attempts for message in messages}
+    by_conversation: dict[int, list[Message]] = {}
+    for message in messages:
+        by_conversation.setdefault(message.conversation_id, []).append(message)
+    outcomes: dict[int, tuple[str | None, str | None, bool]] = {}  # message id → (provider id, error, permanent)
+
+    async def send_in_order(queue: list[Message]) -> None:
+        for message in queue:
+            outcomes[message.id] = await _attempt(ctx, channels[message.channel_id],
+                                                  conversations[message.conversation_id], message)
+
+    await asyncio.gather(*(send_in_order(queue) for queue in by_conversation.values()))
+    max_attempts = int(ctx.extras.get("max_delivery_attempts", MAX_DELIVERY_ATTEMPTS))
+    async with ctx.database.session() as session:
+        now = ctx.clock.now()
+        fresh = {m.id: m for m in (await session.scalars(select(Message).where(
+            Message.id.in_(outcomes)).execution_options(populate_existing=True))).all()}
+        current = {c.id: c for c in (await session.scalars(select(Conversation).where(
+            Conversation.id.in_({m.conversation_id for m in fresh.values()}))
+            .execution_options(populate_existing=True))).all()}
+        for message_id, (provider_id, error, permanent) in outcomes.items():
+            message = fresh.get(message_id)
+            conversation = current.get(message.conversation_id) if message else None
+            if message is None or conversation is None:
+                continue
+            attempt = attempts[message_id]
+            if error is None:
+                message.external_id = provider_id
+                _advance(session, ctx.bus, conversation, message, DeliveryStatus.sent, None, now)
+            elif permanent or attempt >= max_attempts:
+                _advance(session, ctx.bus, conversation, message, DeliveryStatus.failed, error, now)
+            else:
+                message.failure_reason = error  # last error, kept while retrying
+                await enqueue(session, deliver_message, due_at=now + backoff(attempt), key=f"deliver:{message.id}",
+                              message_id=message.id)
+
+
+async def _attempt(ctx: JobContext, channel: Channel, conversation: Conversation,
+                   message: Message) -> tuple[str | None, str | None, bool]:
+    """One call to the channel's adapter: (the provider's id, the error, whether it is for good)."""
     adapter = adapter_for(channel.kind)
-    error: str | None = None
-    permanent = False
-    provider_id: str | None = None
     try:
         if adapter is None:
             raise PermanentSendError(f"No sender is installed for {channel.kind} channels")
         if not channel.active:
             raise PermanentSendError("The channel is inactive")
-        provider_id = await adapter.send(ctx, channel, conversation, message)
+        return await adapter.send(ctx, channel, conversation, message), None, False
     except PermanentSendError as exc:
-        error, permanent = str(exc) or "refused by the channel", True
+        return None, str(exc) or "refused by the channel", True
     except Exception as exc:  # transient by default: timeouts, 5xx, connection errors
-        error = f"{type(exc).__name__}: {exc}"[:500]
-    max_attempts = int(ctx.extras.get("max_delivery_attempts", MAX_DELIVERY_ATTEMPTS))
-    async with ctx.database.session() as session:
-        message = await session.get(Message, message_id)
-        conversation = await session.get(Conversation, message.conversation_id) if message else None
-        if message is None or conversation is None:
-            return
-        now = ctx.clock.now()
-        if error is None:
-            message.external_id = provider_id
-            _advance(session, ctx.bus, conversation, message, DeliveryStatus.sent, None, now)
-        elif permanent or attempt >= max_attempts:
-            _advance(session, ctx.bus, conversation, message, DeliveryStatus.failed, error, now)
-        else:
-            message.failure_reason = error  # last error, kept while retrying
-            await enqueue(session, deliver_message, due_at=now + backoff(attempt), key=f"deliver:{message.id}",
-                          message_id=message.id)
+        return None, f"{type(exc).__name__}: {exc}"[:500], False
+
+
+run_together(deliver_message, deliver_messages)
 
 
 def _advance(session: AsyncSession, bus: EventBus, conversation: Conversation, message: Message,
