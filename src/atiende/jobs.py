@@ -203,15 +203,19 @@ class Worker:
                 log.exception("worker pass failed")
         ran = 0
         while jobs := await self._claim():
-            together: dict[str, list[ScheduledJob]] = {}
+            # In the order claimed (oldest due first); neighbours of one batched function run together.
+            run: list[ScheduledJob] = []
             for row in jobs:
+                if run and row.function != run[0].function:
+                    await self._run_many(_MANY[run[0].function], run)
+                    run = []
                 if row.function in _MANY:
-                    together.setdefault(row.function, []).append(row)
+                    run.append(row)
                 else:
                     await self._run_one(row)
                 ran += 1
-            for function, rows in together.items():
-                await self._run_many(_MANY[function], rows)
+            if run:
+                await self._run_many(_MANY[run[0].function], run)
         return ran
 
     async def _run_many(self, many: ManyFunction, rows: list[ScheduledJob]) -> None:
