@@ -34,7 +34,7 @@ from atiende.campaigns.models import Campaign
 from atiende.channels.models import Channel
 from atiende.channels.api_channel import SIGNATURE_HEADER, sign
 from atiende.db import Database
-from benchmarks import bot_matching, latency, servers, webhooks_overhead, world
+from benchmarks import bot_matching, latency, servers, world
 from benchmarks.rawhttp import RawClient
 from tests.bots.faq_set import PARAPHRASES
 
@@ -151,7 +151,7 @@ def run(workdir: Path, *, rate: int = 200, seconds: float = 10, warmup: float = 
     assigned = latency.run(workdir / "assigned", rate=rate, seconds=seconds, warmup=warmup, grace=grace, log=log)
     # The replies really leave (as they would for a client): the process's jobs worker delivers
     # each to a receiver answering at once, in a process of its own.
-    with world.scratch_database() as url, webhooks_overhead.slow_receiver(delay=0) as (callback_url, delivered):
+    with world.scratch_database() as url, servers.receiver(delay=0) as (callback_url, delivered):
         bench = asyncio.run(world.seed(url, agents=5, capacity=10, online=True))
         token = asyncio.run(_prepare(url, bench, entries, callback_url))
         with servers.deployment("single", url, workdir, "bot-latency") as server:

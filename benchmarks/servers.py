@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,3 +146,29 @@ def bare(database_url: str, log_path: Path) -> Iterator[Server]:
     env = _environment(BENCH_DATABASE_URL=database_url)
     with _serve([sys.executable, "-m", "benchmarks.bare_app"], env, log_path) as server:
         yield server
+
+
+@contextmanager
+def receiver(delay: float) -> Iterator[tuple[str, Callable[[], int]]]:
+    """A receiver answering every POST after ``delay`` seconds, in its own process (threads in this
+    one would slow the load generator and inflate the very latencies measured); yields its URL and
+    a counter."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.slow_receiver", "--port", str(port),
+                                "--delay", str(delay)], cwd=REPO)
+    base = f"http://127.0.0.1:{port}"
+
+    def count() -> int:
+        return int(httpx.get(base, timeout=5).text)
+
+    try:
+        for _ in range(100):
+            try:
+                count()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield f"{base}/hook", count
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -9,15 +9,9 @@ whichever is larger: a p99 of a few ms moves by that much between two identical 
 import argparse
 import asyncio
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
-
-import httpx
 
 from atiende.db import Database
 from atiende.integrations.catalog import EVENT_TYPES
@@ -26,32 +20,6 @@ from benchmarks import latency, servers, world
 
 RECEIVER_SECONDS = 0.1
 NICE = 10
-
-
-@contextmanager
-def slow_receiver(delay: float = RECEIVER_SECONDS) -> Iterator[tuple[str, Callable[[], int]]]:
-    """A receiver answering every POST after ``delay`` seconds, in its own process (threads in this
-    one would slow the load generator and inflate the very latencies measured); yields its URL and
-    a counter."""
-    port = servers.free_port()
-    process = subprocess.Popen([sys.executable, "-m", "benchmarks.slow_receiver", "--port", str(port),
-                                "--delay", str(delay)], cwd=servers.REPO)
-    base = f"http://127.0.0.1:{port}"
-
-    def count() -> int:
-        return int(httpx.get(base, timeout=5).text)
-
-    try:
-        for _ in range(100):
-            try:
-                count()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield f"{base}/hook", count
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def _subscribe(url: str, receiver_url: str, bench: world.World) -> None:
@@ -84,7 +52,7 @@ def run(workdir: Path, *, quick: bool = False, rounds: int = 3) -> dict[str, obj
     rounds = 1 if quick else rounds
     without: list[latency.LatencyResult] = []
     with_hooks: list[latency.LatencyResult] = []
-    with slow_receiver() as (receiver_url, received):
+    with servers.receiver(RECEIVER_SECONDS) as (receiver_url, received):
         for n in range(rounds):
             without.append(latency.run(workdir / f"without-{n}", **sizes))
             with_hooks.append(latency.run(workdir / f"with-{n}", **sizes,

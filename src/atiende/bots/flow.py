@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.bots import unanswered
@@ -29,11 +29,11 @@ from atiende.campaigns.models import Campaign
 from atiende.catalog.schedule_snapshots import open_now
 from atiende.conversations import assignment
 from atiende.conversations.closing import close_by_bot, inactivity_check, inactivity_key, schedule_inactivity
-from atiende.conversations.events import ConversationQueued, ConversationUpdated, MessageSent, emit
+from atiende.conversations.events import ConversationQueued, ConversationUpdated, emit
 from atiende.conversations.models import (
-    BotHandoffReason, Conversation, ConversationStatus, DeliveryStatus, Direction, Message, SenderKind,
+    BotHandoffReason, Conversation, ConversationStatus, Direction, Message, SenderKind,
 )
-from atiende.conversations.outbound import deliver_message, post_message, wake_worker_after_commit
+from atiende.conversations.outbound import post_many, post_message
 from atiende.jobs import JobContext, cancel, enqueue_many
 
 HANDOFF_NOTES = {
@@ -44,8 +44,6 @@ HANDOFF_NOTES = {
     BotHandoffReason.bot_unavailable: "El asistente de la campaña ya no está activo.",
     BotHandoffReason.supervisor: "Un supervisor la pasó a los asesores.",
 }
-
-_INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)
 
 # Built matchers per bot, kept while the bot's revision stays (every change of the bot or of its
 # knowledge base raises it); a few bots per process, so no eviction beyond replacement.
@@ -137,37 +135,24 @@ def start(conversation: Conversation, reply: Reply, now: datetime) -> None:
     conversation.bot_state = reply.state
 
 
-async def start_many(session: AsyncSession, ctx: JobContext, started: Sequence[tuple[Campaign, Conversation, FirstTurn]],
-                     messages: Sequence[str], now: datetime) -> None:
-    """The inbound batch's plain first turns, written as ``on_customer_message`` writes one, in a
-    fixed number of statements: the bot's messages in one insert, their deliveries and the
-    conversations' inactivity timers in one statement each, the unanswered questions counted.
-    ``started``'s conversations are inserted already in status ``bot`` (``start``);
-    ``messages``: each one's customer text."""
-    rows = [{"conversation_id": conversation.id, "channel_id": conversation.channel_id,
-             "direction": Direction.outbound, "sender": SenderKind.bot, "author_membership_id": None,
-             "text": turn.reply.text[:4096], "attachments": [], "choices": labels_of(turn.reply) or None,
-             "status": DeliveryStatus.queued, "created_at": now, "delivery_attempts": 0}
-            for _, conversation, turn in started]
-    ids = (await session.execute(_INSERT_MESSAGES, rows)).scalars().all()
-    deliveries, timers = [], []
-    for (campaign, conversation, turn), text, message_id in zip(started, messages, ids, strict=True):
+async def start_many(session: AsyncSession, ctx: JobContext,
+                     started: Sequence[tuple[Campaign, Conversation, FirstTurn, str]], now: datetime) -> None:
+    """The inbound batch's plain first turns (each with the customer's text), written as
+    ``on_customer_message`` writes one, in a fixed number of statements: the bot's messages
+    (``post_many``), the conversations' inactivity timers in one statement, the unanswered
+    questions counted. ``started``'s conversations are inserted already in status ``bot`` (``start``)."""
+    for campaign, conversation, _, _ in started:
         emit(session, ctx.bus, ConversationUpdated(client_id=conversation.client_id, campaign_id=campaign.id,
                                                    conversation_id=conversation.id, status=conversation.status,
                                                    what="bot"))
-        emit(session, ctx.bus, MessageSent(
-            client_id=conversation.client_id, campaign_id=campaign.id, conversation_id=conversation.id,
-            status=conversation.status, membership_ids=(), message_id=message_id, sender=SenderKind.bot,
-            author_membership_id=None, text=turn.reply.text[:4096], at=now))
-        deliveries.append((f"deliver:{message_id}", now, {"message_id": message_id}))
-        timers.append((inactivity_key(conversation.id),
-                       now + timedelta(minutes=campaign.inactivity_timeout_minutes),
-                       {"conversation_id": conversation.id}))
+    await post_many(session, ctx, [(conversation, SenderKind.bot, turn.reply.text[:4096], labels_of(turn.reply))
+                                   for _, conversation, turn, _ in started], now)
+    await enqueue_many(session, inactivity_check, [
+        (inactivity_key(conversation.id), now + timedelta(minutes=campaign.inactivity_timeout_minutes),
+         {"conversation_id": conversation.id}) for campaign, conversation, _, _ in started])
+    for _, _, turn, text in started:
         if turn.unanswered:
             await unanswered.record(session, turn.bot.id, text, now)
-    await enqueue_many(session, deliver_message, deliveries)
-    await enqueue_many(session, inactivity_check, timers)
-    wake_worker_after_commit(session, ctx)
 
 
 async def _turn(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,

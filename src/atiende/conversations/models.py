@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    insert,
     JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -297,3 +298,8 @@ class InboundDelivery(IdMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+
+
+# Messages inserted as rows, not ORM objects, by the paths that write many at once (the inbound
+# batch, the bot's first turns): the unit of work cost more than the insert. Their ids, in order.
+INSERT_MESSAGE_ROWS = insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)

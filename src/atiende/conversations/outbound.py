@@ -22,11 +22,11 @@ from atiende.channels.protocol import (
 )
 from atiende.conversations.events import MessageSent, MessageStatusChanged, assignee, emit
 from atiende.conversations.models import (
-    DELIVERY_RANK, Contact, Conversation, DeliveryStatus, Direction, Message, SenderKind,
+    DELIVERY_RANK, INSERT_MESSAGE_ROWS, Contact, Conversation, DeliveryStatus, Direction, Message, SenderKind,
 )
 from atiende.db import on_commit
 from atiende.errors import NotFound
-from atiende.jobs import JobContext, backoff, enqueue, job, run_together
+from atiende.jobs import JobContext, backoff, enqueue, enqueue_many, job, run_together
 
 MAX_DELIVERY_ATTEMPTS = 6  # about 5 s, 10 s, 20 s, 40 s, 80 s between tries; ctx.extras may override
 
@@ -35,25 +35,47 @@ async def post_message(session: AsyncSession, ctx: JobContext, conversation: Con
                        text: str, attachments: Sequence[Attachment] = (), author: Membership | None = None,
                        choices: Sequence[str] = (), now: datetime) -> Message:
     """Store an outbound message and schedule its delivery (after commit the worker is woken)."""
-    message = Message(conversation_id=conversation.id, channel_id=conversation.channel_id,
-                      direction=Direction.outbound, sender=sender,
-                      author_membership_id=author.id if author else None, text=text,
-                      attachments=[a.model_dump(mode="json") for a in attachments],
-                      choices=list(choices) or None, status=DeliveryStatus.queued, created_at=now,
-                      delivery_attempts=0)
+    message = Message(**_row(conversation, sender, text, now, attachments=attachments,
+                             author_id=author.id if author else None, choices=choices))
     session.add(message)
     await session.flush()
+    await enqueue(session, deliver_message, due_at=now, key=f"deliver:{message.id}", message_id=message.id)
+    _posted(session, ctx, conversation, message.id, sender, message.author_membership_id, text, now)
+    return message
+
+
+async def post_many(session: AsyncSession, ctx: JobContext,
+                    posts: Sequence[tuple[Conversation, SenderKind, str, Sequence[str]]], now: datetime) -> None:
+    """``post_message`` for many messages (each ``(conversation, sender, text, choices)``) in two
+    statements: one insert of the rows and one of their deliveries."""
+    rows = [_row(conversation, sender, text, now, choices=choices) for conversation, sender, text, choices in posts]
+    ids = (await session.execute(INSERT_MESSAGE_ROWS, rows)).scalars().all()
+    await enqueue_many(session, deliver_message, [(f"deliver:{i}", now, {"message_id": i}) for i in ids])
+    for (conversation, sender, text, _), message_id in zip(posts, ids, strict=True):
+        _posted(session, ctx, conversation, message_id, sender, None, text, now)
+
+
+def _row(conversation: Conversation, sender: SenderKind, text: str, now: datetime, *,
+         attachments: Sequence[Attachment] = (), author_id: int | None = None,
+         choices: Sequence[str] = ()) -> dict[str, Any]:
+    return {"conversation_id": conversation.id, "channel_id": conversation.channel_id,
+            "direction": Direction.outbound, "sender": sender, "author_membership_id": author_id, "text": text,
+            "attachments": [a.model_dump(mode="json") for a in attachments], "choices": list(choices) or None,
+            "status": DeliveryStatus.queued, "created_at": now, "delivery_attempts": 0}
+
+
+def _posted(session: AsyncSession, ctx: JobContext, conversation: Conversation, message_id: int,
+            sender: SenderKind, author_id: int | None, text: str, now: datetime) -> None:
+    """What storing an outbound message changes besides its row: the conversation, the worker, the event."""
     if sender in (SenderKind.agent, SenderKind.bot):
         conversation.last_outbound_at = now
     if sender == SenderKind.agent:
         conversation.agent_replied = True
-    await enqueue(session, deliver_message, due_at=now, key=f"deliver:{message.id}", message_id=message.id)
     wake_worker_after_commit(session, ctx)
     emit(session, ctx.bus, MessageSent(
         client_id=conversation.client_id, campaign_id=conversation.campaign_id, conversation_id=conversation.id,
-        status=conversation.status, membership_ids=assignee(conversation), message_id=message.id,
-        sender=sender, author_membership_id=message.author_membership_id, text=text, at=now))
-    return message
+        status=conversation.status, membership_ids=assignee(conversation), message_id=message_id,
+        sender=sender, author_membership_id=author_id, text=text, at=now))
 
 
 def wake_worker_after_commit(session: AsyncSession, ctx: JobContext) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, tuple_
+from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.bots import flow as bot_flow
@@ -46,7 +46,8 @@ from atiende.conversations.closing import inactivity_key
 from atiende.contacts import keywords as consent_keywords
 from atiende.conversations.events import ConversationQueued, MessageReceived, assignee, emit
 from atiende.conversations.models import (
-    Contact, ContactIdentity, Conversation, ConversationStatus, Direction, DispatchState, Message, SenderKind,
+    INSERT_MESSAGE_ROWS, Contact, ContactIdentity, Conversation, ConversationStatus, Direction, DispatchState,
+    SenderKind,
 )
 from atiende.conversations.routing import (
     dispatch_after_commit, learn, load_active_campaign, new_contact, new_conversation, receive, run_inbound_hooks,
@@ -68,10 +69,6 @@ _OPEN = (select(Conversation).where(Conversation.campaign_id.in_(bindparam("camp
                                     Conversation.contact_id.in_(bindparam("contact_ids", expanding=True)),
                                     Conversation.status != ConversationStatus.closed)
          .order_by(Conversation.id).with_for_update(of=Conversation).execution_options(populate_existing=True))
-# Messages are inserted as rows, not ORM objects: nothing in the batch reads them back, and the unit
-# of work cost more than the insert (benchmarks/README.md).
-_MESSAGES = Message.__table__
-_INSERT_MESSAGES = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
 
 
 @dataclass
@@ -219,7 +216,7 @@ class _Batch:
         if not self.pending:
             return
         await self.session.flush()  # contacts and conversations: the messages need their ids
-        message_ids = (await self.session.execute(_INSERT_MESSAGES, [
+        message_ids = (await self.session.execute(INSERT_MESSAGE_ROWS, [
             {**item.message, "conversation_id": item.conversation.id} for item in self.pending])).scalars().all()
         timers: list[str] = []
         for item, message_id in zip(self.pending, message_ids, strict=True):
@@ -240,11 +237,10 @@ class _Batch:
         if timers:
             await self.session.execute(delete(ScheduledJob).where(ScheduledJob.key.in_(timers),
                                                                   ScheduledJob.status == JobStatus.pending))
-        started = [(item.campaign, item.conversation, item.turn) for item in self.pending if item.turn is not None]
+        started = [(item.campaign, item.conversation, item.turn, item.message["text"])
+                   for item in self.pending if item.turn is not None]
         if started:
-            await bot_flow.start_many(self.session, self.ctx, started,
-                                      [item.message["text"] for item in self.pending if item.turn is not None],
-                                      self.now)
+            await bot_flow.start_many(self.session, self.ctx, started, self.now)
         self.pending = []
 
     async def seat_new(self) -> None:
