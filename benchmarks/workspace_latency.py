@@ -24,6 +24,7 @@ What it does:
 import argparse
 import asyncio
 import json
+import os
 import re
 import statistics
 import sys
@@ -143,6 +144,12 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def cpu_seconds(pid: int) -> float:
+    """The server's user + system CPU so far (``/proc/<pid>/stat``), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def settle(pid: int, seconds: float = 3.0) -> int:
     await asyncio.sleep(seconds)
     return rss_kib(pid)
@@ -182,6 +189,7 @@ async def run(base_url: str, pid: int, center: seed.Center, emails: list[str], a
                                        content=raw, headers=headers)
             response.raise_for_status()
 
+        cpu_before = cpu_seconds(pid)
         started = time.perf_counter()
         tasks = []
         for n in range(args.messages):
@@ -194,6 +202,8 @@ async def run(base_url: str, pid: int, center: seed.Center, emails: list[str], a
             if len(arrived & set(sent)) == len(sent):
                 break
             await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # the last updates' pushes finish
+        cpu = cpu_seconds(pid) - cpu_before
         latencies = []
         for n in range(args.messages):
             # The inbox shows a conversation's newest message: message n is on screen once it, or a later
@@ -213,6 +223,7 @@ async def run(base_url: str, pid: int, center: seed.Center, emails: list[str], a
     print(f"inbound → agent page  p50:   {statistics.median(latencies):.1f} ms")
     print(f"inbound → agent page  p99:   {percentile(latencies, 99):.1f} ms")
     print(f"inbound → agent page  max:   {max(latencies):.1f} ms")
+    print(f"server CPU per message:      {cpu / len(sent) * 1000:.2f} ms (its events, the pages' updates)")
     print(f"server RSS before pages:     {before / 1024:.1f} MiB")
     print(f"server RSS with pages:       {after / 1024:.1f} MiB")
     print(f"memory per connected agent:  {(after - before) / len(pages):.0f} KiB")

@@ -17,6 +17,7 @@ from atiende.auth.caller import Caller
 from atiende.campaigns.models import Campaign
 from atiende.catalog.models import Schedule
 from atiende.channels.models import Channel
+from atiende.conversations.events import ConversationEvent, MessageReceived, MessageStatusChanged
 from atiende.conversations.models import Conversation, ConversationStatus, Direction, Message
 from atiende.conversations.service import conversation_service
 from atiende.kit.pagination import MAX_LIMIT, PageParams
@@ -118,6 +119,36 @@ async def describe(session: AsyncSession, caller: Caller, conversations: Sequenc
     return items
 
 
+def apply_messages(items: list[InboxItem], events: Sequence[ConversationEvent], membership_id: int,
+                   reading: int | None) -> bool:
+    """Apply live events to the inbox in memory when each is a customer's text on a row it shows,
+    still the agent's (or a delivery report, which the inbox does not show): the newest message,
+    the wait, the unread count (not for ``reading``, the conversation open) and the order, as
+    ``describe`` would read them. False, with ``items`` untouched, when any event needs a re-read
+    (a new, transferred or closed conversation, our own message, a file without text)."""
+    rows = {item.conversation_id: item for item in items}
+    received = []
+    for event in events:
+        if isinstance(event, MessageStatusChanged):
+            continue
+        if not (isinstance(event, MessageReceived) and event.conversation_id in rows and event.text.strip()
+                and event.status == ConversationStatus.assigned and membership_id in event.membership_ids):
+            return False
+        received.append(event)
+    for event in received:
+        item = rows[event.conversation_id]
+        if event.message_id <= item.last_message_id:
+            continue  # already read from the database
+        item.last_text, item.last_direction, item.last_at = preview_text(event.text), Direction.inbound, event.at
+        item.last_message_id, item.attachments_only = event.message_id, False
+        if item.waiting_since is None:
+            item.waiting_since = event.at
+        if event.conversation_id != reading:
+            item.unread += 1
+    items.sort(key=_urgency)
+    return True
+
+
 def _urgency(item: InboxItem) -> tuple[int, float, int]:
     """Waiting contacts first (longest wait first), then the most recently active."""
     if item.waiting_since is not None:
@@ -131,6 +162,11 @@ def preview(message: Message | None) -> str:
     text = " ".join(message.text.split())
     if not text and message.attachments:
         text = ", ".join(str(a.get("name") or a.get("kind") or "") for a in message.attachments)
+    return preview_text(text)
+
+
+def preview_text(text: str) -> str:
+    text = " ".join(text.split())
     return text if len(text) <= PREVIEW else text[:PREVIEW - 1] + "…"
 
 

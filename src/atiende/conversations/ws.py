@@ -13,21 +13,20 @@ with 4401 (token no longer valid) or 4403 (its seats changed; reconnect to hear 
 import asyncio
 import contextlib
 import json
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
+from atiende import realtime
 from atiende.auth.caller import Caller
 from atiende.auth.events import SESSIONS_CHANGED
 from atiende.auth.models import Role
 from atiende.auth.service import auth_service
-from atiende.bus import EventBus, Subscription
+from atiende.bus import BusEvent
 from atiende.errors import Unauthorized
 
-log = logging.getLogger(__name__)
 router = APIRouter()
 POLICY_VIOLATION = 4401
 SEATS_CHANGED = 4403
@@ -53,75 +52,16 @@ class Audience:
                 agents.add(membership.id)
         return cls(frozenset(supervised), frozenset(agents), caller.user.id)
 
+    def keys(self) -> list[realtime.Key]:
+        """What the socket is found by in the process's fan-out (``atiende.realtime``)."""
+        return ([realtime.agent(m) for m in self.agent_memberships]
+                + [realtime.client(c) for c in self.supervised_clients] + [realtime.user(self.user_id)])
 
-class SocketFanout:
-    """The process's sockets share one bus subscription; each event goes straight to the sockets
-    that may hear it, found by key (the agents it names, its client), and is serialised once.
-    Asking every socket's audience instead cost 5 % of a web process with fifty agents connected
-    at 200 messages/s (benchmarks/README.md). The subscription lives while a socket is open."""
 
-    QUEUE = 1000  # frames waiting for one slow socket; then its frames are dropped (logged)
-
-    def __init__(self, bus: EventBus) -> None:
-        self.bus = bus
-        self.by_agent: dict[int, set[asyncio.Queue[str]]] = {}
-        self.by_client: dict[int, set[asyncio.Queue[str]]] = {}
-        self.by_user: dict[int, set[asyncio.Queue[str]]] = {}
-        self._subscription: Subscription | None = None
-        self._pump: asyncio.Task[None] | None = None
-
-    @classmethod
-    def of(cls, app: Any) -> "SocketFanout":
-        fanout = getattr(app.state, "socket_fanout", None)
-        if fanout is None or fanout.bus is not app.state.bus:
-            fanout = app.state.socket_fanout = cls(app.state.bus)
-        return fanout
-
-    def join(self, audience: Audience) -> asyncio.Queue[str]:
-        """The socket's frames from now on (the subscription is active when this returns)."""
-        frames: asyncio.Queue[str] = asyncio.Queue(maxsize=self.QUEUE)
-        for key, index in self._keys(audience):
-            index.setdefault(key, set()).add(frames)
-        if self._subscription is None:
-            self._subscription = self.bus.subscribe()
-            self._pump = asyncio.create_task(self._deliver(self._subscription))
-        return frames
-
-    def leave(self, audience: Audience, frames: asyncio.Queue[str]) -> None:
-        for key, index in self._keys(audience):
-            listeners = index.get(key)
-            if listeners is not None:
-                listeners.discard(frames)
-                if not listeners:
-                    del index[key]
-        if not self.by_agent and not self.by_client and not self.by_user and self._subscription is not None:
-            self._subscription.close()
-            assert self._pump is not None
-            self._pump.cancel()
-            self._subscription = self._pump = None
-
-    def _keys(self, audience: Audience) -> list[tuple[int, dict[int, set[asyncio.Queue[str]]]]]:
-        return ([(m, self.by_agent) for m in audience.agent_memberships]
-                + [(c, self.by_client) for c in audience.supervised_clients] + [(audience.user_id, self.by_user)])
-
-    async def _deliver(self, subscription: Subscription) -> None:
-        async for event in subscription:
-            if event.kind == SESSIONS_CHANGED:
-                for frames in self.by_user.get(getattr(event, "user_id", 0), ()):
-                    with contextlib.suppress(asyncio.QueueFull):
-                        frames.put_nowait(RECHECK)
-                continue
-            targets = set(self.by_client.get(event.client_id, ()))
-            for membership_id in getattr(event, "membership_ids", ()):
-                targets.update(self.by_agent.get(membership_id, ()))
-            if not targets:
-                continue
-            frame = event.model_dump_json()
-            for frames in targets:
-                try:
-                    frames.put_nowait(frame)
-                except asyncio.QueueFull:
-                    log.warning("dropping event %s for a slow socket", event.kind)
+def socket_frame(event: BusEvent) -> str:
+    """What a socket sends for ``event``: its JSON (serialised once for every socket that hears
+    it), or the order to check its session again."""
+    return RECHECK if event.kind == SESSIONS_CHANGED else event.model_dump_json()
 
 
 @router.websocket("/api/v1/ws")
@@ -137,8 +77,8 @@ async def events_socket(websocket: WebSocket) -> None:
         await websocket.close(code=POLICY_VIOLATION)
         return
     audience = Audience.of(caller)
-    fanout = SocketFanout.of(app)
-    frames = fanout.join(audience)
+    listener = realtime.Fanout.of(app).listen(audience.keys(), encode=socket_frame)
+    frames = listener.queue
     await websocket.accept()
     reader = asyncio.create_task(_until_closed(websocket))
     try:
@@ -163,7 +103,7 @@ async def events_socket(websocket: WebSocket) -> None:
         return
     finally:
         reader.cancel()
-        fanout.leave(audience, frames)
+        listener.close()
         if websocket.application_state != WebSocketState.DISCONNECTED:
             with contextlib.suppress(Exception):
                 await websocket.close()

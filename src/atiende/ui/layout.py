@@ -146,14 +146,11 @@ def watch_session(context: PageContext) -> None:
     seat an admin deactivated, removed or changed (``auth.sessions_changed`` on the bus, from any
     process). The page checks its token again: gone, it goes to /login; its seat changed, it reloads
     (and shows what the seats now allow)."""
-    from atiende.auth.events import SESSIONS_CHANGED
+    from atiende import realtime
     from atiende.ui.context import act
     from atiende.ui.workspace.live import LiveFeed
 
     seat = (context.client.id, context.client.role) if context.client else None
-
-    def wants(event: object) -> bool:
-        return getattr(event, "kind", None) == SESSIONS_CHANGED and getattr(event, "user_id", None) == context.user_id
 
     async def check(_events: list[object]) -> None:
         async with act() as acting:  # SessionExpired: the feed sends the page to /login
@@ -163,7 +160,7 @@ def watch_session(context: PageContext) -> None:
         if changed:
             ui.navigate.reload()
 
-    LiveFeed(wants, check)  # type: ignore[arg-type]
+    LiveFeed([realtime.user(context.user_id)], check)  # type: ignore[arg-type]
 
 
 async def _on_exception(exc: Exception) -> None:

@@ -17,28 +17,27 @@ import json
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from importlib import resources
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, WebSocket, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from pydantic import EmailStr, Field, StringConstraints, field_validator
 from pydantic.functional_validators import AfterValidator, BeforeValidator
-from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from atiende.bus import BusEvent, EventBus
+from atiende import realtime
+from atiende.bus import BusEvent
 from atiende.channels.choices import lead_text
 from atiende.channels.media import MediaStore
-from atiende.channels.models import Channel, ChannelKind
+from atiende.channels.models import Channel
 from atiende.channels.webchat.service import Prechat, VisitorView, WidgetConfig, webchat_service
 from atiende.channels.webchat.tokens import visitor_of
 from atiende.deps import EngineDep
 from atiende.conversations.models import Direction, Message
-from atiende.errors import AtiendeError, Invalid, NotFound
+from atiende.errors import AtiendeError, Invalid
 from atiende.jobs import JobContext
 from atiende.kit.inbound_json import clean
 from atiende.web import ErrorOut
@@ -262,21 +261,19 @@ async def upload(channel: WidgetChannel, visitor: VisitorId, engine: EngineDep,
 
 @router.get("/{channel_id}/messages", response_model=MessagesOut,
             summary="The visitor's messages after ?after= (long poll: waits up to ?wait= seconds for news)")
-async def list_messages(channel: WidgetChannel, visitor: VisitorId, engine: EngineDep,
+async def list_messages(channel: WidgetChannel, visitor: VisitorId, engine: EngineDep, request: Request,
                         after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
                         wait: Annotated[int, Query(ge=0, le=60)] = 0) -> Any:
     wait = min(wait, engine.settings.widget_poll_seconds)
-    bus: EventBus = engine.bus
-    with bus.subscribe() as subscription:  # before reading, so nothing slips between read and wait
+    with _VisitorFeed(request.app, engine, channel, visitor) as feed:  # before reading: nothing slips between
         async with engine.database.session() as session:
+            await feed.learn(session)
             view = await webchat_service.view(session, channel, visitor, after)
-            ids = await webchat_service.conversation_ids(session, channel, visitor)
         if view.messages or not wait:
             return messages_out(view, engine)
-        watcher = _Watcher(engine, channel, visitor, ids)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait):
-                while not await watcher.concerns(await subscription.get()):
+                while not await feed.concerns(await feed.listener.get()):
                     pass
     async with engine.database.session() as session:
         return messages_out(await webchat_service.view(session, channel, visitor, after), engine)
@@ -293,20 +290,39 @@ async def preflight(channel: WidgetChannel, rest: str) -> Response:
     return Response(status_code=204)
 
 
-class _Watcher:
-    """Decides whether a bus event concerns one visitor's conversations on one channel."""
+class _VisitorFeed:
+    """One widget's place in the realtime fan-out: it hears the events of its visitor's
+    conversations on this channel, and the client's new conversations (one may be theirs: a query
+    tells, and from then on its events reach the widget by key)."""
 
-    def __init__(self, engine: JobContext, channel: Channel, visitor: str, ids: set[int]) -> None:
-        self.engine, self.channel, self.visitor, self.ids = engine, channel, visitor, ids
+    def __init__(self, app: Any, engine: JobContext, channel: Channel, visitor: str) -> None:
+        self.engine, self.channel, self.visitor = engine, channel, visitor
+        self.ids: set[int] = set()
+        self.listener = realtime.Fanout.of(app).listen([realtime.new_conversations(channel.client_id)])
+
+    async def learn(self, session: Any) -> None:
+        """Read the visitor's conversations and hear their events (after listening, before reading
+        what to show: an event in between finds what it announces in that read)."""
+        self.ids = await webchat_service.conversation_ids(session, self.channel, self.visitor)
+        self.listener.add(*(realtime.conversation(i) for i in self.ids))
 
     async def concerns(self, event: BusEvent) -> bool:
         conversation_id = getattr(event, "conversation_id", None)
         if event.client_id != self.channel.client_id or conversation_id is None:
             return False
-        if conversation_id not in self.ids and event.kind == "conversation.queued":
-            async with self.engine.database.session() as session:  # a new conversation: is it theirs?
-                self.ids = await webchat_service.conversation_ids(session, self.channel, self.visitor)
+        if conversation_id not in self.ids and event.kind == realtime.QUEUED:  # a new conversation: theirs?
+            async with self.engine.database.session() as session:
+                await self.learn(session)
         return conversation_id in self.ids
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def __enter__(self) -> "_VisitorFeed":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 @router.websocket("/{channel_id}/ws")
@@ -321,24 +337,23 @@ async def widget_socket(websocket: WebSocket, channel_id: ChannelId) -> None:
     except (AtiendeError, ValueError):
         await websocket.close(code=POLICY_VIOLATION)
         return
-    with engine.bus.subscribe() as subscription:
+    with _VisitorFeed(websocket.app, engine, channel, visitor) as feed:
         await websocket.accept()
         try:
             await websocket.send_text(json.dumps({"kind": "ready"}))
             async with engine.database.session() as session:
-                watcher = _Watcher(engine, channel, visitor,
-                                   await webchat_service.conversation_ids(session, channel, visitor))
+                await feed.learn(session)
             after = await _push(websocket, engine, channel, visitor, after)
             reader = asyncio.create_task(_until_closed(websocket))
             while not reader.done():
-                getter = asyncio.create_task(subscription.get())
+                getter = asyncio.create_task(feed.listener.get())
                 done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
                 if getter not in done:
                     getter.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await getter
                     break
-                if await watcher.concerns(getter.result()):
+                if await feed.concerns(getter.result()):
                     after = await _push(websocket, engine, channel, visitor, after)
         except (WebSocketDisconnect, RuntimeError):
             pass

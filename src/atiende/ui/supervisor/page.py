@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from nicegui import ui
 from pydantic import ValidationError
 
+from atiende import realtime
 from atiende.auth.models import Presence
 from atiende.bus import BusEvent
 from atiende.conversations.models import ConversationStatus
@@ -35,6 +36,7 @@ from atiende.ui.workspace.live import LiveFeed, engine
 from atiende.ui.workspace.dialogs import choose_agent
 
 MIN_REFRESH_SECONDS = 0.3  # a burst of events redraws the board once
+UNSHOWN = frozenset({"message.status"})  # delivery reports: nothing on the board changes, no re-read
 Method = TypeVar("Method", bound=Callable[..., Awaitable[Any]])
 
 
@@ -90,7 +92,8 @@ class Supervision:
                                           staff=self.staff, take_over=self.take_over, assign=self.assign)
         wanted = self.context.query.get("campaign", "")
         self.selected = int(wanted) if wanted.isdigit() and len(wanted) < 10 else None
-        LiveFeed(self._wants, self._on_events)  # before the first read: an event in between is not lost
+        LiveFeed([realtime.client(self.context.client_id)], self._on_events,  # before the first read
+                 wants=lambda event: event.kind not in UNSHOWN)
         await self.refresh()
         await self.canned.load()
 
@@ -129,9 +132,6 @@ class Supervision:
     async def choose(self, campaign_id: int) -> None:
         self.selected = campaign_id
         await self.refresh()
-
-    def _wants(self, event: BusEvent) -> bool:
-        return event.client_id == self.context.client_id
 
     async def _on_events(self, _batch: list[BusEvent]) -> None:
         with self.root:

@@ -12,6 +12,7 @@ from typing import Any
 from nicegui import events, ui
 from pydantic import ValidationError
 
+from atiende import realtime
 from atiende.auth.models import Presence
 from atiende.bus import BusEvent
 from atiende.channels.whatsapp.templates import TemplateValues
@@ -19,7 +20,7 @@ from atiende.conversations.canned import canned_reply_service
 from atiende.conversations.events import (
     ConversationAssigned, ConversationEvent, MessageReceived, MessageSent, PresenceChanged,
 )
-from atiende.conversations.inbox import InboxItem, agent_inbox
+from atiende.conversations.inbox import InboxItem, agent_inbox, apply_messages
 from atiende.conversations.service import conversation_service
 from atiende.conversations.staffing import staffing_service
 from atiende.channels.protocol import TemplateChoice
@@ -81,7 +82,8 @@ class Workspace:
     def __init__(self, context: PageContext) -> None:
         self.context = context
         self.items: list[InboxItem] = []
-        self.selected: int | None = None
+        self.feed: LiveFeed | None = None
+        self._selected: int | None = None
         self.work: WorkView | None = None
         self.send_context: send_context.SendContext | None = None  # the send this conversation answers
         self.panel: SidePanel | None = None
@@ -90,6 +92,21 @@ class Workspace:
         self.drafts: dict[int, str] = {}  # what the agent had typed in each conversation
         self.query = ""
         self._syncing = False
+
+    @property
+    def selected(self) -> int | None:
+        """The open conversation; the page's feed also hears its events (one the agent no longer
+        serves, read-only)."""
+        return self._selected
+
+    @selected.setter
+    def selected(self, conversation_id: int | None) -> None:
+        if self.feed is not None and conversation_id != self._selected:
+            if self._selected is not None:
+                self.feed.listener.remove(realtime.conversation(self._selected))
+            if conversation_id is not None:
+                self.feed.listener.add(realtime.conversation(conversation_id))
+        self._selected = conversation_id
 
     # --- building the page -------------------------------------------------------------------------
     async def mount(self) -> None:
@@ -118,7 +135,7 @@ class Workspace:
             self.center = ui.column().classes("ws-center gap-0 h-full flex-grow no-wrap bg-grey-1")
             self.right = ui.column().classes("gap-0 h-full overflow-y-auto no-wrap border-l border-gray-200 ws-panel")
         self._nothing_open()
-        LiveFeed(self._wants, self._on_events)
+        self.feed = LiveFeed([realtime.agent(self.membership_id)], self._on_events)
         ui.keyboard(on_key=self._on_key, ignore=[])
         await self.reload_canned()
         await self.reload_inbox()
@@ -449,20 +466,12 @@ class Workspace:
             self._render_inbox()
 
     # --- live updates ------------------------------------------------------------------------------------
-    def _wants(self, event: BusEvent) -> bool:
-        if event.client_id != self.context.client_id:
-            return False
-        if isinstance(event, PresenceChanged):
-            return event.membership_id == self.membership_id
-        if isinstance(event, ConversationEvent):
-            return self.membership_id in event.membership_ids or event.conversation_id == self.selected
-        return False
-
     async def _on_events(self, batch: list[BusEvent]) -> None:
+        """The feed hears the events naming this agent and those of the open conversation."""
         for event in batch:
-            if isinstance(event, PresenceChanged):
+            if isinstance(event, PresenceChanged) and event.membership_id == self.membership_id:
                 self._show_presence(Presence(event.presence))
-        changes = [e for e in batch if isinstance(e, ConversationEvent)]
+        changes = [e for e in batch if isinstance(e, ConversationEvent) and e.client_id == self.context.client_id]
         if not changes:
             return
         if self.selected is not None and any(e.conversation_id == self.selected for e in changes):
@@ -472,7 +481,10 @@ class Workspace:
                 await self.refresh_thread()
             elif not echo:
                 await self.refresh_thread()
-        await self.reload_inbox()
+        if apply_messages(self.items, changes, self.membership_id, self.selected):
+            self._render_inbox()  # every change was a message on a row it shows: no re-read
+        else:
+            await self.reload_inbox()
         fresh = [e for e in changes if (isinstance(e, MessageReceived) and e.conversation_id != self.selected)
                  or (isinstance(e, ConversationAssigned) and e.membership_id == self.membership_id)]
         if fresh:
