@@ -31,7 +31,7 @@ from atiende.auth.models import Membership, Presence, User
 from atiende.auth.service import auth_service
 from atiende.bus import InProcessBus
 from atiende.clock import SystemClock
-from atiende.conversations import assignment
+from atiende.conversations import dispatch
 from atiende.conversations.models import Assignment, Conversation, ConversationStatus
 from atiende.conversations.service import conversation_service
 from atiende.conversations.staffing import change_presence
@@ -85,7 +85,7 @@ async def _explain(database: Database, campaign_id: int) -> dict[str, str]:
     """The plans of the dispatcher's queue queries, as it issues them."""
     head = (select(Conversation).where(Conversation.campaign_id == campaign_id,
                                        Conversation.status == ConversationStatus.queued)
-            .order_by(Conversation.queued_at, Conversation.id).limit(assignment.BATCH).with_for_update(of=Conversation))
+            .order_by(Conversation.queued_at, Conversation.id).limit(dispatch.BATCH).with_for_update(of=Conversation))
     count = select(func.count()).where(Conversation.campaign_id == campaign_id,
                                        Conversation.status == ConversationStatus.queued)
     statements = {"next_waiting_batch": head, "queue_count": count}

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 from sqlalchemy import func, select
 
-from atiende.conversations import hours
+from atiende.conversations import dispatch
 from atiende.conversations.models import Assignment, Conversation
 from atiende.jobs import JobContext
 from tests.conversations.scenario import build
@@ -28,7 +28,7 @@ async def test_concurrent_assignment_keeps_every_invariant(http: httpx.AsyncClie
     results = await asyncio.gather(
         *(sc.presence(agent, "online") for agent in agents),
         *(write(n) for n in range(10)),
-        *(hours.dispatch(ctx, sc.campaign_id) for _ in range(15)),
+        *(dispatch.dispatch(ctx, sc.campaign_id) for _ in range(15)),
         return_exceptions=True)
     assert [r for r in results if isinstance(r, BaseException)] == []
 

@@ -27,8 +27,9 @@ from atiende.bots.models import AttentionBot, KnowledgeEntry
 from atiende.bots.replies import Decision, Reply, decide, fresh_state, welcome
 from atiende.campaigns.models import Campaign
 from atiende.catalog.schedule_snapshots import open_now
-from atiende.conversations import assignment
-from atiende.conversations.closing import close_by_bot, inactivity_check, inactivity_key, schedule_inactivity
+from atiende.conversations import dispatch
+from atiende.conversations.closing import close_by_bot, inactivity_check, schedule_inactivity
+from atiende.conversations.ending import inactivity_key
 from atiende.conversations.events import ConversationQueued, ConversationUpdated, emit
 from atiende.conversations.models import (
     BotHandoffReason, Conversation, ConversationStatus, Direction, Message, SenderKind,
@@ -233,7 +234,7 @@ async def take_over(session: AsyncSession, ctx: JobContext, campaign: Campaign, 
     """A supervisor takes the conversation from the bot: handed off like any other, then assigned
     at once when an agent has room (the caller holds the campaign's dispatch lock)."""
     await _hand_off(session, ctx, campaign, conversation, BotHandoffReason.supervisor, now)
-    await assignment.assign_waiting(session, ctx.bus, campaign, now)
+    await dispatch.assign_waiting(session, ctx.bus, campaign, now)
 
 
 async def _active_bot(session: AsyncSession, campaign: Campaign) -> AttentionBot | None:

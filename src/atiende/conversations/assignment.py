@@ -1,14 +1,15 @@
-"""Who gets a waiting conversation, and when.
+"""Who gets a waiting conversation: the seats, the choice, the stretches.
 
-Every decision for a campaign first locks that campaign's ``DispatchState`` row, so decisions for
-one campaign never interleave — across tasks, processes and hosts (``SELECT … FOR UPDATE`` on
-PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serializes every writer). Lock order everywhere: the
-campaign's dispatch row, then conversation rows, then job rows; several campaigns by ascending id.
+*When* lives in ``dispatch`` (the lock, the pass and every trigger); this module holds what the
+pass asks: the campaign's seat table (``seats``), the rules that choose an agent (``choose``),
+the seat taken (``take_seat``) and the stretches recorded (``record_stretches``), ended
+(``end_assignment``) or sent back to the queue (``requeue``). Nothing here takes the campaign's
+dispatch lock: every caller holds it.
 
 Rules (tab *Método de asignación*):
 - eligible = attached to the campaign, license active, presence online, load below capacity
   (the attachment's capacity, else the client's default); nothing is assigned while the
-  campaign's schedule is closed;
+  campaign's schedule is closed (``dispatch`` checks);
 - a contact's exclusive agent (attached to the campaign) takes their conversations whatever the
   method. If that agent is not eligible the conversation waits for them — unless they are offline
   (or their license is off) and the campaign has *Reasignar…* on, then it goes to someone else;
@@ -25,21 +26,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.auth.models import Membership, Presence
 from atiende.bus import EventBus
 from atiende.campaigns.models import AssignmentMethod, Campaign
-from atiende.catalog.schedule_snapshots import open_now
-from atiende.conversations.events import ConversationAssigned, QueueChanged, emit
+from atiende.conversations.events import ConversationAssigned, emit
 from atiende.conversations.models import (
     Assignment, CampaignAgent, Conversation, ConversationStatus, DispatchState, EndReason,
 )
 from atiende.tenancy.models import Client
 
-BATCH = 100
 NEVER = datetime.min.replace(tzinfo=UTC)
 
 
@@ -64,27 +62,8 @@ class Seat:
         return not self.active or self.presence == Presence.offline
 
 
-_LOCK = (select(DispatchState).where(DispatchState.campaign_id == bindparam("campaign_id")).with_for_update()
-         .execution_options(populate_existing=True))
-
-
-async def lock_campaign(session: AsyncSession, campaign_id: int) -> DispatchState:
-    """Take the campaign's dispatch lock for the rest of the transaction (created on first use)."""
-    state = await session.scalar(_LOCK, {"campaign_id": campaign_id})
-    if state is None:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await session.execute(insert(DispatchState).values(campaign_id=campaign_id).on_conflict_do_nothing())
-        state = (await session.scalars(_LOCK, {"campaign_id": campaign_id})).one()
-    return state
-
-
-async def lock_campaigns(session: AsyncSession, campaign_ids: Sequence[int]) -> dict[int, DispatchState]:
-    return {campaign_id: await lock_campaign(session, campaign_id) for campaign_id in sorted(set(campaign_ids))}
-
-
-# The dispatch pass's statements, built once: building a SQLAlchemy expression costs more Python
-# than running it (a pass runs for every routed batch; benchmarks/README.md).
+# The seat table's statements, built once: building a SQLAlchemy expression costs more Python
+# than running it (a dispatch pass runs for every routed batch; benchmarks/README.md).
 _LOADS = (select(Assignment.membership_id, func.count().label("load"))
           .where(Assignment.campaign_id == bindparam("campaign_id"), Assignment.ended_at.is_(None))
           .group_by(Assignment.membership_id).subquery())
@@ -96,13 +75,8 @@ _SEATS = (select(CampaignAgent.membership_id,
           .join(Membership, Membership.id == CampaignAgent.membership_id)
           .outerjoin(_LOADS, _LOADS.c.membership_id == CampaignAgent.membership_id)
           .where(CampaignAgent.campaign_id == bindparam("campaign_id")))
-_QUEUED_HERE = and_(Conversation.campaign_id == bindparam("campaign_id"),
+QUEUED_HERE = and_(Conversation.campaign_id == bindparam("campaign_id"),
                     Conversation.status == ConversationStatus.queued)
-_WAITING_HEAD = (select(Conversation).where(_QUEUED_HERE).order_by(Conversation.queued_at, Conversation.id)
-                 .limit(BATCH).with_for_update(of=Conversation).execution_options(populate_existing=True))
-_WAITING_AFTER = _WAITING_HEAD.where(or_(Conversation.queued_at > bindparam("queued_at"),
-                                         and_(Conversation.queued_at == bindparam("queued_at"),
-                                              Conversation.id > bindparam("id"))))
 _LAST_AGENTS = (select(Assignment.contact_id, Assignment.membership_id)
                 .where(Assignment.campaign_id == bindparam("campaign_id"),
                        Assignment.contact_id.in_(bindparam("contact_ids", expanding=True)))
@@ -113,8 +87,7 @@ _AGENTS = CampaignAgent.__table__
 _STAMP = (update(_AGENTS).where(_AGENTS.c.campaign_id == bindparam("b_campaign_id"),
                                 _AGENTS.c.membership_id.in_(bindparam("b_membership_ids", expanding=True)))
           .values(last_assigned_at=bindparam("b_now")))
-_SEATS_AND_QUEUE = _SEATS.add_columns(exists().where(_QUEUED_HERE))
-_QUEUED = select(func.count()).where(_QUEUED_HERE)
+_SEATS_AND_QUEUE = _SEATS.add_columns(exists().where(QUEUED_HERE))
 
 
 async def seats(session: AsyncSession, campaign: Campaign) -> dict[int, Seat]:
@@ -133,66 +106,6 @@ async def seats_and_queue(session: AsyncSession, campaign: Campaign) -> tuple[di
 
 def _seat_table(rows: Iterable[Sequence[Any]]) -> dict[int, Seat]:
     return {m: Seat(m, capacity, load, last, presence, active) for m, capacity, load, last, presence, active in rows}
-
-
-async def assign_waiting(session: AsyncSession, bus: EventBus, campaign: Campaign, now: datetime, *,
-                         keep_away: dict[int, int] | None = None, announce: bool = False,
-                         locked: DispatchState | None = None) -> list[Conversation]:
-    """Assign waiting conversations in arrival order while an eligible agent has room.
-
-    ``keep_away`` maps conversation ids to an agent who must not get them back in this pass (a
-    mass transfer back to the queue); ``locked``: the campaign's dispatch row, when the caller took
-    the lock already in this transaction. Returns the conversations assigned.
-    """
-    state = locked if locked is not None else await lock_campaign(session, campaign.id)
-    assigned: list[Conversation] = []
-    waiting: int | None = None  # the queue's length, when the pass read all of it in one batch
-    if await open_now(session, campaign.schedule_id, now):
-        table = await seats(session, campaign)
-        after: tuple[datetime, int] | None = None
-        while any(s.eligible for s in table.values()):
-            batch = await _waiting_batch(session, campaign.id, after)
-            if not batch:
-                waiting = 0 if after is None else None
-                break
-            last_batch = len(batch) < BATCH
-            whole_queue = last_batch and after is None  # this first batch is all that waits
-            # The last agents of as many contacts as there are free seats, in one query; a contact
-            # further down (those before it were pinned to busy exclusive agents) is looked up alone.
-            free = sum(max(0, s.capacity - s.load) for s in table.values() if s.eligible)
-            last_agents = await last_agents_of(session, campaign, {c.contact_id for c in batch[:free]})
-            looked_up = {c.contact_id for c in batch[:free]}
-            for conversation in batch:
-                after = (conversation.queued_at or now, conversation.id)
-                if conversation.contact_id not in looked_up:
-                    last_agents.update(await last_agents_of(session, campaign, {conversation.contact_id}))
-                    looked_up.add(conversation.contact_id)
-                seat = choose(campaign, state, conversation, table, last_agents,
-                              avoid=(keep_away or {}).get(conversation.id))
-                if seat is not None:
-                    take_seat(conversation, seat, now)
-                    assigned.append(conversation)
-                    if not any(s.eligible for s in table.values()):
-                        break
-            if last_batch:  # nothing more waits
-                if whole_queue:
-                    waiting = len(batch) - len(assigned)
-                break
-        await record_stretches(session, bus, campaign, assigned, now)
-        await session.flush()
-    if assigned or announce:
-        await announce_queue(session, bus, campaign, waiting=waiting)
-    return assigned
-
-
-async def _waiting_batch(session: AsyncSession, campaign_id: int,
-                         after: tuple[datetime, int] | None) -> list[Conversation]:
-    if after is None:
-        result = await session.scalars(_WAITING_HEAD, {"campaign_id": campaign_id})
-    else:
-        result = await session.scalars(_WAITING_AFTER, {"campaign_id": campaign_id, "queued_at": after[0],
-                                                        "id": after[1]})
-    return list(result.unique().all())
 
 
 async def last_agents_of(session: AsyncSession, campaign: Campaign, contact_ids: set[int]) -> dict[int, int]:
@@ -259,15 +172,6 @@ async def record_stretches(session: AsyncSession, bus: EventBus, campaign: Campa
     await _stamp_last_assigned(session, campaign.id, {c.assigned_membership_id for c in conversations}, now)
 
 
-async def assign_to(session: AsyncSession, bus: EventBus, campaign: Campaign, conversation: Conversation,
-                    membership_id: int, now: datetime) -> None:
-    """Give ``conversation`` to one chosen agent (a transfer); the caller checked eligibility."""
-    table = await seats(session, campaign)
-    take_seat(conversation, table[membership_id], now)
-    await record_stretches(session, bus, campaign, [conversation], now)
-    await session.flush()
-
-
 async def _stamp_last_assigned(session: AsyncSession, campaign_id: int, membership_ids: set[int | None],
                                now: datetime) -> None:
     """When each agent last got a conversation here (Inteligente's tie-break)."""
@@ -297,14 +201,6 @@ async def requeue(session: AsyncSession, conversation: Conversation, now: dateti
     conversation.assigned_at = None
     conversation.queued_at = conversation.queued_at or now
     return ended
-
-
-async def announce_queue(session: AsyncSession, bus: EventBus, campaign: Campaign, *,
-                         waiting: int | None = None) -> None:
-    """``waiting``: the queue's length, when the caller read all of it (no count needed)."""
-    if waiting is None:
-        waiting = await session.scalar(_QUEUED, {"campaign_id": campaign.id})
-    emit(session, bus, QueueChanged(client_id=campaign.client_id, campaign_id=campaign.id, queued=int(waiting or 0)))
 
 
 async def held_by(session: AsyncSession, campaign_id: int, membership_id: int) -> list[Conversation]:

@@ -30,14 +30,15 @@ from atiende.auth.models import Membership, Presence
 from atiende.campaigns.models import Campaign
 from atiende.catalog.fields import FieldValueInvalid, validate_field_value
 from atiende.catalog.models import FieldDefinition, Typification
-from atiende.conversations import assignment, survey
-from atiende.conversations.events import ConversationClosed, ConversationTransferred, emit
+from atiende.conversations import assignment, dispatch
+from atiende.conversations.ending import finish, inactivity_key
+from atiende.conversations.events import ConversationTransferred, emit
 from atiende.conversations.models import (
     CloseReason, Conversation, ConversationStatus, EndReason, Message, SenderKind,
 )
 from atiende.conversations.rows import lock_conversation
 from atiende.errors import Conflict, Forbidden, Invalid
-from atiende.jobs import JobContext, cancel, enqueue, job
+from atiende.jobs import JobContext, enqueue, job
 
 
 class NotYourConversation(Forbidden):
@@ -52,10 +53,6 @@ class NotInProgress(Conflict):
 
     def __init__(self, action: str) -> None:
         super().__init__(f"Only a conversation in progress can be {action}", field="status")
-
-
-def inactivity_key(conversation_id: int) -> str:
-    return f"inactivity:{conversation_id}"
 
 
 # --- fields and typification ------------------------------------------------------------------
@@ -122,40 +119,17 @@ async def close(session: AsyncSession, ctx: JobContext, campaign: Campaign, conv
     typification = await chosen_typification(session, campaign, typification_id)
     agent_id = conversation.assigned_membership_id
     await assignment.end_assignment(session, conversation, now, EndReason.closed, typification)
-    await _finish(session, ctx, campaign, conversation, now,
-                  CloseReason.supervisor if supervising else CloseReason.agent, typification, by.id, agent_id,
-                  with_survey=True)
-    await assignment.assign_waiting(session, ctx.bus, campaign, now, announce=agent_id is None)
-
-
-async def close_unserved(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
-                         now: datetime, reason: CloseReason) -> None:
-    """Close a conversation no agent holds (out of hours)."""
-    await _finish(session, ctx, campaign, conversation, now, reason, None, None, None, with_survey=False)
+    await finish(session, ctx, campaign, conversation, now,
+                 CloseReason.supervisor if supervising else CloseReason.agent, typification, by.id, agent_id,
+                 with_survey=True)
+    await dispatch.assign_waiting(session, ctx.bus, campaign, now, announce=agent_id is None)
 
 
 async def close_by_bot(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
                        now: datetime, typification_id: int | None) -> None:
     """The attention bot resolved the conversation alone; the survey, when enabled, still runs."""
-    await _finish(session, ctx, campaign, conversation, now, CloseReason.bot, typification_id, None, None,
-                  with_survey=True)
-
-
-async def _finish(session: AsyncSession, ctx: JobContext, campaign: Campaign, conversation: Conversation,
-                  now: datetime, reason: CloseReason, typification_id: int | None, by_id: int | None,
-                  agent_id: int | None, *, with_survey: bool) -> None:
-    conversation.closed_at = now
-    conversation.close_reason = reason
-    conversation.closed_by_membership_id = by_id
-    conversation.typification_id = typification_id
-    conversation.assigned_at = None
-    await cancel(session, inactivity_key(conversation.id))
-    if not (with_survey and await survey.start(session, ctx, campaign, conversation, now)):
-        conversation.status = ConversationStatus.closed
-    emit(session, ctx.bus, ConversationClosed(
-        client_id=conversation.client_id, campaign_id=campaign.id, conversation_id=conversation.id,
-        status=conversation.status, membership_ids=(agent_id,) if agent_id else (), reason=reason,
-        typification_id=typification_id))
+    await finish(session, ctx, campaign, conversation, now, CloseReason.bot, typification_id, None, None,
+                 with_survey=True)
 
 
 # --- inactivity -------------------------------------------------------------------------------
@@ -173,7 +147,7 @@ async def inactivity_check(ctx: JobContext, *, conversation_id: int) -> None:
         campaign = await session.get(Campaign, campaign_id) if campaign_id else None
         if campaign is None:
             return
-        await assignment.lock_campaign(session, campaign.id)
+        await dispatch.lock_campaign(session, campaign.id)
         conversation = await lock_conversation(session, conversation_id)
         if conversation is None or conversation.status not in (ConversationStatus.assigned, ConversationStatus.bot):
             return
@@ -190,14 +164,14 @@ async def inactivity_check(ctx: JobContext, *, conversation_id: int) -> None:
             return
         typification = campaign.typification_inactivity_id
         if conversation.status == ConversationStatus.bot:  # the customer left the attention bot waiting
-            await _finish(session, ctx, campaign, conversation, now, CloseReason.inactivity, typification, None,
-                          None, with_survey=False)
+            await finish(session, ctx, campaign, conversation, now, CloseReason.inactivity, typification, None,
+                         None, with_survey=False)
             return
         agent_id = conversation.assigned_membership_id
         await assignment.end_assignment(session, conversation, now, EndReason.inactivity, typification)
-        await _finish(session, ctx, campaign, conversation, now, CloseReason.inactivity, typification, None,
-                      agent_id, with_survey=False)
-        await assignment.assign_waiting(session, ctx.bus, campaign, now)
+        await finish(session, ctx, campaign, conversation, now, CloseReason.inactivity, typification, None,
+                     agent_id, with_survey=False)
+        await dispatch.assign_waiting(session, ctx.bus, campaign, now)
 
 
 # --- transfers --------------------------------------------------------------------------------
@@ -222,19 +196,19 @@ async def transfer(session: AsyncSession, ctx: JobContext, campaign: Campaign, c
     if not target.eligible:
         raise Conflict("That agent cannot take it now: not online or at capacity", field="membership_id")
     if not serving:
-        await assignment.assign_to(session, ctx.bus, campaign, conversation, to_membership_id, now)
-        await assignment.announce_queue(session, ctx.bus, campaign)
+        await dispatch.assign_to(session, ctx.bus, campaign, conversation, to_membership_id, now)
+        await dispatch.announce_queue(session, ctx.bus, campaign)
         return
     from_id = conversation.assigned_membership_id
     assert from_id is not None
     await assignment.end_assignment(session, conversation, now, EndReason.transferred,
                                     campaign.typification_transferred_id)
-    await assignment.assign_to(session, ctx.bus, campaign, conversation, to_membership_id, now)
+    await dispatch.assign_to(session, ctx.bus, campaign, conversation, to_membership_id, now)
     emit(session, ctx.bus, ConversationTransferred(
         client_id=conversation.client_id, campaign_id=campaign.id, conversation_id=conversation.id,
         status=conversation.status, membership_ids=(from_id, to_membership_id), from_membership_id=from_id,
         to_membership_id=to_membership_id))
-    await assignment.assign_waiting(session, ctx.bus, campaign, now)
+    await dispatch.assign_waiting(session, ctx.bus, campaign, now)
 
 
 class SupervisorsOnly(Forbidden):
@@ -289,8 +263,8 @@ async def assign_queued(session: AsyncSession, ctx: JobContext, campaign: Campai
         raise AgentNotOnline()
     if not target.eligible:
         raise AgentFull()
-    await assignment.assign_to(session, ctx.bus, campaign, conversation, to_membership_id, now)
-    await assignment.announce_queue(session, ctx.bus, campaign)
+    await dispatch.assign_to(session, ctx.bus, campaign, conversation, to_membership_id, now)
+    await dispatch.announce_queue(session, ctx.bus, campaign)
 
 
 @dataclass
@@ -302,7 +276,7 @@ class MassTransferResult:
 async def mass_transfer(session: AsyncSession, ctx: JobContext, campaign: Campaign, *, from_membership_id: int,
                         to_membership_id: int | None, now: datetime) -> MassTransferResult:
     """Move everything ``from_membership_id`` serves in ``campaign``; the caller checked roles."""
-    await assignment.lock_campaign(session, campaign.id)
+    await dispatch.lock_campaign(session, campaign.id)
     if to_membership_id == from_membership_id:
         raise Invalid("Choose another agent, or none to send them back to the queue", field="to_membership_id")
     table = await assignment.seats(session, campaign)
@@ -318,7 +292,7 @@ async def mass_transfer(session: AsyncSession, ctx: JobContext, campaign: Campai
     for conversation in await assignment.held_by(session, campaign.id, from_membership_id):
         if target is not None and target.eligible:
             await assignment.end_assignment(session, conversation, now, EndReason.mass_transfer, typification)
-            await assignment.assign_to(session, ctx.bus, campaign, conversation, target.membership_id, now)
+            await dispatch.assign_to(session, ctx.bus, campaign, conversation, target.membership_id, now)
             target.load += 1
             result.transferred.append(conversation.id)
         else:
@@ -330,6 +304,6 @@ async def mass_transfer(session: AsyncSession, ctx: JobContext, campaign: Campai
             status=conversation.status, membership_ids=tuple(
                 m for m in (from_membership_id, conversation.assigned_membership_id) if m),
             from_membership_id=from_membership_id, to_membership_id=conversation.assigned_membership_id, mass=True))
-    await assignment.assign_waiting(session, ctx.bus, campaign, now, keep_away=keep_away,
+    await dispatch.assign_waiting(session, ctx.bus, campaign, now, keep_away=keep_away,
                                     announce=bool(result.queued))
     return result

@@ -5,7 +5,8 @@ whose conversation has its own rules (a survey, an attention bot), or that arriv
 comes here one at a time (``receive``), in the batch's transaction. It finds or creates the contact
 (per client; phone in E.164) and the contact's open conversation in the campaign (at most one, by a
 partial unique index), and applies what must happen at once (the bot's hook, survey answer,
-out-of-hours action). Assignment and event publishing run as after-commit work.
+out-of-hours action). A conversation left waiting asks ``dispatch`` for its campaign's pass
+(``dispatch_after_commit``); events are published after commit.
 """
 
 from collections.abc import Awaitable, Callable
@@ -23,14 +24,13 @@ from atiende.catalog.schedule_snapshots import open_now
 from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.protocol import InboundContact, InboundMessage
 from atiende.contacts import keywords as consent_keywords
-from atiende.conversations import hours, survey
-from atiende.conversations.closing import inactivity_key
+from atiende.conversations import dispatch, hours, survey
+from atiende.conversations.ending import inactivity_key
 from atiende.conversations.events import ConversationQueued, MessageReceived, assignee, emit
 from atiende.conversations.fields import normalise_phone
 from atiende.conversations.models import (
     Contact, ContactIdentity, Conversation, ConversationStatus, Direction, Message, SenderKind,
 )
-from atiende.db import on_commit
 from atiende.errors import Conflict, Invalid, NotFound
 from atiende.jobs import JobContext, cancel
 
@@ -140,34 +140,7 @@ async def _react(session: AsyncSession, ctx: JobContext, campaign: Campaign, con
         if not await open_now(session, campaign.schedule_id, now):
             await hours.out_of_hours(session, ctx, campaign, conversation, now)
         if conversation.status == ConversationStatus.queued:
-            dispatch_after_commit(session, ctx, campaign.id)
-
-
-def dispatch_after_commit(session: AsyncSession, ctx: JobContext, campaign_id: int) -> None:
-    """One dispatch pass per campaign after the commit, however many messages of the transaction
-    left a conversation waiting (a routed batch holds up to a hundred)."""
-    registered = session.info.get("dispatch_campaigns")
-    if registered is None or registered[0] is not session.info.get("after_commit"):
-        campaigns: set[int] = set()
-
-        async def assign_or_wait() -> None:
-            for waiting_campaign in sorted(campaigns):
-                await hours.dispatch(ctx, waiting_campaign)
-
-        on_commit(session, assign_or_wait)
-        registered = session.info["dispatch_campaigns"] = (session.info["after_commit"], campaigns)
-    registered[1].add(campaign_id)
-
-
-def take_dispatches(session: AsyncSession) -> list[int]:
-    """The campaigns whose dispatch pass this transaction registered, oldest id first; the caller
-    runs the passes itself before committing, so none is left for after the commit."""
-    registered = session.info.get("dispatch_campaigns")
-    if registered is None or registered[0] is not session.info.get("after_commit"):
-        return []
-    campaigns = sorted(registered[1])
-    registered[1].clear()
-    return campaigns
+            dispatch.dispatch_after_commit(session, ctx, campaign.id)
 
 
 async def open_conversation(session: AsyncSession, campaign: Campaign, channel: Channel, contact: Contact,

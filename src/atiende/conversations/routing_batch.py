@@ -13,8 +13,9 @@ milliseconds of Python (benchmarks/README.md). The router hands its whole batch 
   commit. A pass after commit would cost a second transaction and a second trip through the bus
   before the agent hears of it (benchmarks/README.md, latency). When nothing older waits in the
   campaign (a staffed campaign's usual case) the batch's new conversations get their agents
-  before the insert, by the pass's own rules (``assignment.choose``), and are inserted assigned;
-  otherwise the campaign's dispatch pass runs after the insert, oldest first.
+  before the insert (``dispatch.seat_arrivals``: the pass's own seats and choice), and are
+  inserted assigned; otherwise the campaign's dispatch pass runs after the insert, oldest first
+  (``dispatch.dispatch_registered``).
 
 A message whose conversation is in a state with its own rules (a survey waiting for answers) or
 that arrives while its campaign's schedule is closed takes the one-at-a-time path,
@@ -37,12 +38,8 @@ from atiende.catalog.models import FunnelStage
 from atiende.catalog.schedule_snapshots import open_now
 from atiende.channels.models import Channel
 from atiende.channels.protocol import InboundMessage
-from atiende.conversations import hours
-from atiende.conversations.assignment import (
-    announce_queue, choose, last_agents_of, lock_campaigns, record_stretches, seats_and_queue,
-    take_seat,
-)
-from atiende.conversations.closing import inactivity_key
+from atiende.conversations import dispatch
+from atiende.conversations.ending import inactivity_key
 from atiende.contacts import keywords as consent_keywords
 from atiende.conversations.events import ConversationQueued, MessageReceived, assignee, emit
 from atiende.conversations.models import (
@@ -50,8 +47,7 @@ from atiende.conversations.models import (
     SenderKind,
 )
 from atiende.conversations.routing import (
-    dispatch_after_commit, learn, load_active_campaign, new_contact, new_conversation, receive, run_inbound_hooks,
-    take_dispatches,
+    learn, load_active_campaign, new_contact, new_conversation, receive, run_inbound_hooks,
 )
 from atiende.jobs import JobContext, JobStatus, ScheduledJob
 from atiende.kit.snapshots import Snapshots
@@ -107,7 +103,7 @@ class _Batch:
         self.first_stage: dict[int, int | None] = {}  # campaign id → first funnel stage
         self.pending: list[_Pending] = []
         self.results: dict[int, tuple[int, int]] = {}  # index → (message id, conversation id)
-        self.seated: dict[int, tuple[Campaign, list[Conversation], int]] = {}  # campaign id → (…, seated, left)
+        self.seated: dict[int, dispatch.Arrivals] = {}  # campaign id → its new conversations seated
         self.bots: dict[int, AttentionBot | None] = {}  # campaign id → the bot taking new conversations now
 
     async def prefetch(self, items: Sequence[tuple[Channel, InboundMessage]]) -> None:
@@ -119,7 +115,7 @@ class _Batch:
                 self.first_stage[campaign.id] = None if campaign.funnel_id is None else await session.scalar(
                     select(FunnelStage.id).where(FunnelStage.funnel_id == campaign.funnel_id)
                     .order_by(FunnelStage.position, FunnelStage.id).limit(1))
-        self.locks = await lock_campaigns(session, [campaign.id for campaign in self.campaigns.values()])
+        self.locks = await dispatch.lock_campaigns(session, [campaign.id for campaign in self.campaigns.values()])
         keys = {(channel.id, inbound.contact.external_id) for channel, inbound in items}
         rows = await session.execute(_BY_IDENTITY, {"keys": sorted(keys)})
         for channel_id, external_id, contact in rows.all():
@@ -232,7 +228,7 @@ class _Batch:
             if item.status == ConversationStatus.assigned:
                 timers.append(inactivity_key(conversation.id))  # the contact is waiting for us now
             elif item.turn is None and item.campaign.id not in self.seated:
-                dispatch_after_commit(self.session, self.ctx, item.campaign.id)
+                dispatch.dispatch_after_commit(self.session, self.ctx, item.campaign.id)
             self.results[item.index] = (message_id, conversation.id)
         if timers:
             await self.session.execute(delete(ScheduledJob).where(ScheduledJob.key.in_(timers),
@@ -244,45 +240,26 @@ class _Batch:
         self.pending = []
 
     async def seat_new(self) -> None:
-        """Choose agents for the batch's new conversations before they are inserted, when nothing
-        older waits in their campaign (a staffed campaign's usual case): they are then inserted
-        assigned, and no dispatch pass has to read them back, lock them and update them. When
-        older conversations wait they go first, so the campaign's pass runs as usual."""
+        """Have dispatch seat the batch's new conversations before they are inserted
+        (``dispatch.seat_arrivals``); a campaign it declines gets its pass after the insert."""
         created: dict[int, list[_Pending]] = {}
         for item in self.pending:
             if item.created and item.turn is None:
                 created.setdefault(item.campaign.id, []).append(item)
         for campaign_id, items in created.items():
-            campaign = items[0].campaign
-            with self.session.no_autoflush:  # the queue as it was before this batch
-                if not await open_now(self.session, campaign.schedule_id, self.now):
-                    continue
-                table, older_wait = await seats_and_queue(self.session, campaign)
-                if older_wait is not False:  # they go first, or there is nobody to seat
-                    continue
-                last_agents = await last_agents_of(self.session, campaign, {
-                    item.conversation.contact_id for item in items if item.conversation.contact_id is not None})
-            seated = []
-            for item in items:  # arrival order, as the pass would
-                seat = choose(campaign, self.locks[campaign_id], item.conversation, table, last_agents)
-                if seat is not None:
-                    take_seat(item.conversation, seat, self.now)
-                    seated.append(item.conversation)
-            self.seated[campaign_id] = (campaign, seated, len(items) - len(seated))
+            seated = await dispatch.seat_arrivals(self.session, items[0].campaign, self.locks[campaign_id],
+                                                  [item.conversation for item in items], self.now)
+            if seated is not None:
+                self.seated[campaign_id] = seated
 
     async def record_seated(self) -> None:
-        """After the insert: the stretches and events of what ``seat_new`` seated, the queue's
-        new length, and the hours job, as the campaign's pass would have left them."""
-        for campaign_id, (campaign, seated, left) in self.seated.items():
-            await record_stretches(self.session, self.ctx.bus, campaign, seated, self.now)
-            await announce_queue(self.session, self.ctx.bus, campaign, waiting=left)
-            await hours.ensure_hours_job(self.session, campaign, self.now)
+        for seated in self.seated.values():
+            await dispatch.record_arrivals(self.session, self.ctx.bus, seated, self.now)
 
     async def assign(self) -> None:
         """The dispatch passes the batch asked for, in the batch's transaction (see the module's note)."""
         by_id = {campaign.id: campaign for campaign in self.campaigns.values()}
-        for campaign_id in take_dispatches(self.session):
-            await hours.dispatch_within(self.session, self.ctx, by_id[campaign_id], locked=self.locks[campaign_id])
+        await dispatch.dispatch_registered(self.session, self.ctx, by_id, self.locks)
 
 
 async def route_many(session: AsyncSession, ctx: JobContext,

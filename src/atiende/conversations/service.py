@@ -23,7 +23,8 @@ from atiende.campaigns.models import Campaign
 from atiende.catalog.models import FunnelStage
 from atiende.channels.media import MediaStore, issued_attachments
 from atiende.channels.protocol import Attachment, AttachmentKind
-from atiende.conversations import assignment, closing
+from atiende.bots import flow as bot_flow
+from atiende.conversations import closing, dispatch
 from atiende.conversations.events import ConversationUpdated, emit
 from atiende.conversations.models import (
     Assignment, Conversation, ConversationStatus, Message, SenderKind, SurveyResponse,
@@ -161,7 +162,7 @@ class ConversationService:
 
     async def _locked(self, session: AsyncSession, conversation: Conversation) -> tuple[Campaign, Conversation]:
         campaign = await self._campaign(session, conversation)
-        await assignment.lock_campaign(session, campaign.id)
+        await dispatch.lock_campaign(session, campaign.id)
         locked = await lock_conversation(session, conversation.id)
         assert locked is not None
         return campaign, locked
@@ -197,8 +198,6 @@ class ConversationService:
     async def take_over_from_bot(self, session: AsyncSession, ctx: JobContext, caller: Caller,
                                  conversation: Conversation) -> Conversation:
         """A supervisor hands a conversation the bot holds to the agents (queued, then assigned)."""
-        from atiende.bots import flow as bot_flow  # bots build on conversations, not the reverse
-
         _me, supervising = self._acting(caller, conversation)
         if not supervising:
             raise Forbidden("Only supervisors and admins take conversations from the bot", field="conversation_id")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from atiende.auth.caller import Caller
 from atiende.auth.models import Membership, Presence, Role
 from atiende.campaigns.models import Campaign
-from atiende.conversations import assignment, closing
+from atiende.conversations import assignment, closing, dispatch
 from atiende.conversations.events import ConversationQueued, PresenceChanged, emit
 from atiende.conversations.models import CampaignAgent, Conversation, ConversationStatus, EndReason
 from atiende.conversations.schemas import AgentCampaignIn, CampaignAgentIn
@@ -83,7 +83,7 @@ class StaffingService:
                 raise Invalid(f"User {membership_id} has no license in this client",
                               field=f"agents.{index}.membership_id")
         now = ctx.clock.now()
-        await assignment.lock_campaign(session, campaign.id)
+        await dispatch.lock_campaign(session, campaign.id)
         current = {row.membership_id: row for row in (await session.scalars(
             select(CampaignAgent).where(CampaignAgent.campaign_id == campaign.id))).all()}
         for membership_id, row in current.items():
@@ -98,7 +98,7 @@ class StaffingService:
             else:
                 row.capacity = agent.capacity
         await session.flush()
-        await assignment.assign_waiting(session, ctx.bus, campaign, now, announce=True)
+        await dispatch.assign_waiting(session, ctx.bus, campaign, now, announce=True)
         return await self.agents(session, caller, campaign)
 
     async def agents(self, session: AsyncSession, caller: Caller, campaign: Campaign) -> list[AgentLoad]:
@@ -163,7 +163,7 @@ class StaffingService:
                                      key=lambda row: row[0].id):  # ascending ids: the lock order
             if seat is None and campaign.id not in wanted:
                 continue
-            await assignment.lock_campaign(session, campaign.id)
+            await dispatch.lock_campaign(session, campaign.id)
             if campaign.id not in wanted:
                 assert seat is not None
                 await _hand_back(session, ctx, campaign, membership.id, now)
@@ -174,7 +174,7 @@ class StaffingService:
             else:
                 seat.capacity = wanted[campaign.id]
             await session.flush()
-            await assignment.assign_waiting(session, ctx.bus, campaign, now, announce=True)
+            await dispatch.assign_waiting(session, ctx.bus, campaign, now, announce=True)
         return await self.campaigns_of(session, caller, membership)
 
     # --- queue and mass transfer ---------------------------------------------------------------
@@ -211,11 +211,11 @@ async def change_presence(session: AsyncSession, ctx: JobContext, membership: Me
     for campaign_id in campaign_ids:
         campaign = await session.get(Campaign, campaign_id)
         assert campaign is not None
-        await assignment.lock_campaign(session, campaign.id)
+        await dispatch.lock_campaign(session, campaign.id)
         requeued = []
         if presence == Presence.offline and campaign.permissions.reassign_when_exclusive_offline:
             requeued = await _hand_back(session, ctx, campaign, membership.id, now)
-        await assignment.assign_waiting(session, ctx.bus, campaign, now, announce=bool(requeued))
+        await dispatch.assign_waiting(session, ctx.bus, campaign, now, announce=bool(requeued))
 
 
 async def _hand_back(session: AsyncSession, ctx: JobContext, campaign: Campaign, membership_id: int,

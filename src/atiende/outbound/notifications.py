@@ -39,7 +39,7 @@ from atiende.channels.whatsapp.templates import (
 from atiende.channels.whatsapp.window import window_is_open
 from atiende.contacts import phones
 from atiende.contacts.service import ContactNotFound, client_region
-from atiende.conversations import routing
+from atiende.conversations import dispatch, routing
 from atiende.conversations.events import ConversationQueued, emit
 from atiende.conversations.models import (
     Contact, Conversation, ConversationStatus, Direction, Message, SenderKind,
@@ -218,7 +218,7 @@ class NotificationService:
         conversation.last_inbound_at = None  # no customer message yet: nobody waits for an answer
         emit(session, ctx.bus, ConversationQueued(client_id=conversation.client_id, campaign_id=campaign.id,
                                                   conversation_id=conversation.id, status=conversation.status))
-        routing.dispatch_after_commit(session, ctx, campaign.id)
+        dispatch.dispatch_after_commit(session, ctx, campaign.id)
         return conversation
 
     # --- the status URL ----------------------------------------------------------------------------
