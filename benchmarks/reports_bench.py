@@ -14,13 +14,17 @@ then computes every conversation's facts, as after migrating a live database."""
 
 import argparse
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 import resource
 import statistics
 import time
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
+from atiende import migrate
 from atiende.auth.caller import Caller
 from atiende.auth.models import Membership, Role, User
 from atiende.campaigns.models import Campaign
@@ -28,7 +32,7 @@ from atiende.db import Database
 from atiende.reports import exports, rollups
 from atiende.reports.filters import ReportFilters
 from atiende.reports.service import report_service
-from benchmarks.world import scratch_database, seed
+from benchmarks.world import BASE_URL, _admin, scratch_database, seed
 
 END = datetime(2026, 3, 31, tzinfo=UTC)
 RAW = """
@@ -79,8 +83,8 @@ async def generate(url: str, conversations: int, messages_per: int, campaigns: i
                       "end": END.replace(tzinfo=None), "agents": [a.membership_id for a in world.agents],
                       "typ": first.typification_agent_closed_id}
             await session.execute(text(
-                "INSERT INTO contacts (client_id, name, created_at) "
-                "SELECT :cid, 'Cliente ' || g, CAST(:end AS timestamp) FROM generate_series(1, :n) g"), params)
+                "INSERT INTO contacts (client_id, name, attributes, created_at) "
+                "SELECT :cid, 'Cliente ' || g, '{}', CAST(:end AS timestamp) FROM generate_series(1, :n) g"), params)
             await session.execute(text(
                 "INSERT INTO conversations (client_id, campaign_id, channel_id, contact_id, status, opened_at, queued_at,"
                 " assigned_membership_id, assigned_at, agent_replied, out_of_hours_notified, field_values, closed_at,"
@@ -189,6 +193,28 @@ async def measure(url: str, client_id: int, runs: int) -> dict[str, float]:
         await database.dispose()
 
 
+@contextmanager
+def kept_database(name: str) -> Iterator[str]:
+    """A database that outlives the run (created and migrated to head when missing)."""
+    url = make_url(BASE_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except Exception:  # already there: reuse it
+        pass
+    migrate.upgrade(url)
+    yield url
+
+
+async def generated_client(url: str) -> int | None:
+    """The client of an earlier generation in this database, if any."""
+    database = Database(url)
+    try:
+        async with database.session() as session:
+            return await session.scalar(text("SELECT min(client_id) FROM conversations"))
+    finally:
+        await database.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--conversations", type=int, default=20_000)
@@ -196,12 +222,19 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=20)
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--keep-database", metavar="NAME",
+                        help="generate into this database once and keep it (later runs reuse its rows)")
+    parser.add_argument("--generate-only", action="store_true")
     args = parser.parse_args()
-    with scratch_database() as url:
-        started = time.perf_counter()
-        client_id = asyncio.run(generate(url, args.conversations, args.messages_per, args.campaigns, args.agents))
-        print(f"generated {args.conversations} conversations, {args.conversations * args.messages_per} messages "
-              f"in {time.perf_counter() - started:.1f} s")
+    with (kept_database(args.keep_database) if args.keep_database else scratch_database()) as url:
+        client_id = asyncio.run(generated_client(url))
+        if client_id is None:
+            started = time.perf_counter()
+            client_id = asyncio.run(generate(url, args.conversations, args.messages_per, args.campaigns, args.agents))
+            print(f"generated {args.conversations} conversations, {args.conversations * args.messages_per} "
+                  f"messages in {time.perf_counter() - started:.1f} s")
+        if args.generate_only:
+            return
         total, seconds = asyncio.run(backfill(url))
         print(f"backfill (atiende reports rebuild): {total} conversations in {seconds:.1f} s "
               f"({total / seconds:,.0f} conversations/s)")

@@ -7,7 +7,8 @@ The median is the middle value, or the mean of the two middle ones: on PostgreSQ
 computed in double precision as ``metrics.stats`` does); the three share one sort. SQLite has no ordered-set aggregates: the same ranks are picked with
 ``row_number()`` over the sorted values."""
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import aliased
 from atiende.reports.filters import ReportFilters
 from atiende.reports.models import AssignmentFact, ConversationFact
 from atiende.reports.schemas import Stats
+from atiende.reports.sla import Policy
 
 F = ConversationFact
 A = AssignmentFact
@@ -42,7 +44,13 @@ def cohort(filters: ReportFilters, *, start: datetime | None = None, table: Any 
 
 
 def stats_of(n: int, total: float, low: float, high: float, p90: float) -> Stats:
+    """The average of the exact values; median and p90 of the whole seconds (``metrics.stats``)."""
+    low, high, p90 = math.floor(low), math.floor(high), math.floor(p90)
     return Stats(count=n, avg=round(total / n, 3), median=float(low if n % 2 else (low + high) / 2), p90=float(p90))
+
+
+def nearest_rank_90(n: int) -> int:
+    return max(1, math.ceil(0.9 * n))
 
 
 async def grouped_stats(session: AsyncSession, rows: Select[Any], values: int = 1) -> dict[Any, list[Stats]]:
@@ -101,3 +109,32 @@ async def _sqlite(session: AsyncSession, key: Any, column: Any) -> dict[Any, Sta
 
 def count_if(condition: ColumnElement[bool]) -> Any:
     return func.sum(case((condition, 1), else_=0))
+
+
+Policies = tuple[Policy, dict[int, Policy]]
+
+
+def per_campaign(policies: Policies, value: Callable[[Policy], int]) -> Any:
+    """A policy's threshold for each fact's campaign (its own policy, else the client default)."""
+    default, own = policies
+    if not own:
+        return literal(value(default))
+    return case({cid: value(p) for cid, p in own.items()}, value=F.campaign_id, else_=value(default))
+
+
+def chosen(policies: Policies, clock_s: Any, business_s: Any) -> Any:
+    """The business seconds where the campaign's policy counts business hours, else the clock's
+    (``sla.elapsed``; a campaign without a schedule has business seconds equal to the clock's)."""
+    default, own = policies
+    if default.business_hours:
+        on_the_clock = [cid for cid, p in own.items() if not p.business_hours]
+        return case((F.campaign_id.in_(on_the_clock), clock_s), else_=business_s)
+    in_business = [cid for cid, p in own.items() if p.business_hours]
+    return case((F.campaign_id.in_(in_business), business_s), else_=clock_s)
+
+
+def within_sla(policies: Policies) -> Any:
+    """Offered and assigned within the campaign's optimal queue wait (the service level's part)."""
+    wait = chosen(policies, F.queue_wait_s, F.queue_wait_bs)
+    return count_if(F.offered & F.queue_wait_s.is_not(None)
+                    & (wait <= per_campaign(policies, lambda p: p.queue_optimal_seconds)))

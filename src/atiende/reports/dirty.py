@@ -3,7 +3,8 @@
 Every flush notes which conversations its rows touch (the conversation itself, a new message, an
 assignment, a survey answer) and which campaigns or schedules changed in a way that moves
 already computed facts (a campaign's project or schedule; a schedule's bands or holidays: the
-business times). Just before the session commits, one ``INSERT … SELECT`` per kind writes those
+business times; an SLA policy: the service level in the hour counts; the client's time zone: the
+local days of the duration buckets). Just before the session commits, one ``INSERT … SELECT`` per kind writes those
 conversations into ``report_dirty_conversations``; the refresh (``reports.rollups``) recomputes
 them and removes the marks. A rollback drops the marks with the change; a commit keeps both.
 
@@ -22,12 +23,14 @@ from atiende.campaigns.models import Campaign
 from atiende.catalog.models import Holiday, Schedule, TimeBand
 from atiende.conversations.models import Assignment, Conversation, Message, SurveyResponse
 from atiende.db import UTCDateTime
-from atiende.reports.models import DirtyConversation
+from atiende.reports.models import DirtyConversation, SlaPolicy
+from atiende.tenancy.models import Client
 
 _CONVERSATIONS = "report_dirty_conversations"
 _CAMPAIGNS = "report_dirty_campaigns"
 _SCHEDULES = "report_dirty_schedules"
-_KEYS = (_CONVERSATIONS, _CAMPAIGNS, _SCHEDULES)
+_CLIENTS = "report_dirty_clients"
+_KEYS = (_CONVERSATIONS, _CAMPAIGNS, _SCHEDULES, _CLIENTS)
 
 
 def _note(session: Session, key: str, value: int | None) -> None:
@@ -60,6 +63,14 @@ def _touched(session: Session, obj: object, *, new: bool) -> None:
         _note(session, _SCHEDULES, obj.id)
     elif isinstance(obj, (TimeBand, Holiday)):
         _note(session, _SCHEDULES, obj.schedule_id)
+    elif isinstance(obj, SlaPolicy):  # the hour counts hold the service level of the policies
+        if obj.campaign_id is not None:
+            _note(session, _CAMPAIGNS, obj.campaign_id)
+        else:
+            _note(session, _CLIENTS, obj.client_id)
+    elif isinstance(obj, Client):  # the day buckets are the client's local days
+        if not new and _changed(obj, "timezone"):
+            _note(session, _CLIENTS, obj.id)
 
 
 def _changed(obj: object, *names: str) -> bool:
@@ -79,12 +90,15 @@ def _mark(session: Session) -> None:
     conversations = session.info.pop(_CONVERSATIONS, set())
     campaigns = session.info.pop(_CAMPAIGNS, set())
     schedules = session.info.pop(_SCHEDULES, set())
+    clients = session.info.pop(_CLIENTS, set())
     if schedules:
         campaigns |= set(session.scalars(select(Campaign.id).where(Campaign.schedule_id.in_(schedules))).all())
     if conversations:
         mark(session, select(Conversation.id, Conversation.client_id).where(Conversation.id.in_(conversations)))
     if campaigns:
         mark(session, select(Conversation.id, Conversation.client_id).where(Conversation.campaign_id.in_(campaigns)))
+    if clients:
+        mark(session, select(Conversation.id, Conversation.client_id).where(Conversation.client_id.in_(clients)))
 
 
 def mark(session: Session, rows: Select[Any]) -> None:

@@ -2,7 +2,7 @@
 
 Durations in seconds. Median: the middle value (mean of the two middle ones for an even count);
 p90: the nearest-rank 90th percentile (the smallest value with at least 90 % of values at or
-below it)."""
+below it); both over the durations in whole seconds (truncated), the average over the exact ones."""
 
 import math
 import statistics
@@ -17,11 +17,14 @@ from atiende.reports.schemas import Stats, TimeMetric
 
 
 def stats(values: Iterable[float]) -> Stats:
-    ordered = sorted(values)
-    if not ordered:
+    """Average of the exact values; median and p90 of the durations in whole seconds (truncated),
+    so the rollups can count them per distinct second (``reports.buckets``)."""
+    exact = list(values)
+    if not exact:
         return Stats()
+    ordered = sorted(math.floor(v) for v in exact)
     rank = max(1, math.ceil(0.9 * len(ordered)))
-    return Stats(count=len(ordered), avg=round(sum(ordered) / len(ordered), 3),
+    return Stats(count=len(ordered), avg=round(sum(sorted(exact)) / len(exact), 3),
                  median=float(statistics.median(ordered)), p90=float(ordered[rank - 1]))
 
 

@@ -92,6 +92,8 @@ class ConversationFact(Base):
     # Seconds since the epoch // 900: every zone's offset is a multiple of 15 minutes, so a slot
     # lies in one local hour of any zone (timeseries and heatmap group by it).
     opened_slot: Mapped[int] = mapped_column(Integer)
+    # The local day of opening in the client's zone (``date.toordinal()``): the duration buckets' day.
+    opened_day: Mapped[int | None] = mapped_column(Integer)
     typification_id: Mapped[int | None] = mapped_column(Integer)
     funnel_stage_id: Mapped[int | None] = mapped_column(Integer)
     close_reason: Mapped[CloseReason | None] = mapped_column(enum_type(CloseReason))
@@ -145,6 +147,50 @@ class AssignmentFact(Base):
     handle_bs: Mapped[float | None] = mapped_column(Float)
     transfer_in: Mapped[bool] = mapped_column(Boolean)  # the previous stretch ended in a transfer
     transfer_out: Mapped[bool] = mapped_column(Boolean)
+
+
+class HourCount(Base):
+    """The conversations opened in one UTC hour, per campaign, channel and final typification
+    (0: none): the counts of the volume, the flags and the service level, recomputed from the
+    facts of that hour whenever one of its conversations changes (``reports.buckets``)."""
+
+    __tablename__ = "report_hour_counts"
+
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # epoch seconds // 3600
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    typification_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
+    first_id: Mapped[int] = mapped_column(Integer)  # the smallest conversation id (the tables' tie order)
+    within: Mapped[int] = mapped_column(Integer)  # offered and assigned within the SLA's optimal queue wait
+    answered: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[int] = mapped_column(Integer)
+    offered: Mapped[int] = mapped_column(Integer)
+    abandoned: Mapped[int] = mapped_column(Integer)
+    surveyed: Mapped[int] = mapped_column(Integer)
+    responded: Mapped[int] = mapped_column(Integer)
+    bot_started: Mapped[int] = mapped_column(Integer)
+    bot_resolved: Mapped[int] = mapped_column(Integer)
+    bot_handoff: Mapped[int] = mapped_column(Integer)
+    rating_sum: Mapped[int] = mapped_column(Integer)
+    rating_count: Mapped[int] = mapped_column(Integer)
+
+
+class DayDuration(Base):
+    """How many of the conversations (or assignments) opened on one local day of the client took
+    exactly ``seconds`` whole seconds for one time metric, and their exact sum: a median or p90
+    over any range of days is read from these counts per distinct value (``reports.buckets``)."""
+
+    __tablename__ = "report_day_durations"
+
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # date.toordinal()
+    metric: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seconds: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
+    total: Mapped[float] = mapped_column(Float)
 
 
 class DirtyConversation(Base):

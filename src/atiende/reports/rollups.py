@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,10 +24,12 @@ from atiende.catalog.schedule_snapshots import current_schedule
 from atiende.conversations.models import Conversation
 from atiende.db import Database
 from atiende.jobs import JobContext
+from atiende.reports import buckets
 from atiende.reports import metrics as m
 from atiende.reports.dirty import mark
 from atiende.reports.facts import TRANSFER_ENDS, Facts, load_facts_of
 from atiende.reports.models import AssignmentFact, ConversationFact, DirtyConversation
+from atiende.tenancy.models import Client
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -50,7 +53,7 @@ def _pair(spans: list[m.Span], clock: m.BusinessClock) -> tuple[float | None, fl
     return (b - a).total_seconds(), clock.seconds(campaign_id, a, b)
 
 
-def fact_row(f: Facts, clock: m.BusinessClock) -> dict[str, Any]:
+def fact_row(f: Facts, clock: m.BusinessClock, zone: ZoneInfo) -> dict[str, Any]:
     queue_wait = _pair(m.queue_wait_spans(f), clock)
     first_response = _pair(m.first_response_spans(f), clock)
     resolution = _pair(m.resolution_spans(f), clock)
@@ -58,7 +61,8 @@ def fact_row(f: Facts, clock: m.BusinessClock) -> dict[str, Any]:
     return {
         "conversation_id": f.id, "client_id": f.client_id, "campaign_id": f.campaign_id, "project_id": f.project_id,
         "channel_id": f.channel_id, "contact_id": f.contact_id, "status": f.status, "opened_at": f.opened_at,
-        "opened_slot": slot_of(f.opened_at), "typification_id": f.typification_id,
+        "opened_slot": slot_of(f.opened_at), "opened_day": buckets.local_day(f.opened_at, zone),
+        "typification_id": f.typification_id,
         "funnel_stage_id": f.funnel_stage_id, "close_reason": f.close_reason, "last_agent_id": f.last_agent,
         "first_reply_by": f.first_reply_by if first_response[0] is not None else None,
         "answered": f.answered, "closed": f.closed, "offered": f.offered, "abandoned": f.abandoned,
@@ -103,9 +107,13 @@ async def refresh(session: AsyncSession, conversation_ids: Sequence[int]) -> int
     if not ids:
         return 0
     facts = await load_facts_of(session, ids)
+    F = ConversationFact
+    touched = [tuple(r) for r in (await session.execute(select(F.client_id, F.opened_slot, F.opened_day).where(
+        F.conversation_id.in_(ids)))).all()]
     await session.execute(delete(AssignmentFact).where(AssignmentFact.conversation_id.in_(ids)))
     await session.execute(delete(ConversationFact).where(ConversationFact.conversation_id.in_(ids)))
     if not facts:
+        await buckets.recompute(session, buckets.touched_by(touched))
         return 0
     campaigns = {f.campaign_id for f in facts}
     schedule_ids = dict((await session.execute(select(Campaign.id, Campaign.schedule_id).where(
@@ -113,10 +121,15 @@ async def refresh(session: AsyncSession, conversation_ids: Sequence[int]) -> int
     snapshots = {sid: await current_schedule(session, sid) for sid in set(schedule_ids.values()) if sid}
     schedules: dict[int, ScheduleLike | None] = {cid: snapshots.get(sid) for cid, sid in schedule_ids.items()}
     clock = m.BusinessClock(schedules, *_window(facts))
-    await session.execute(insert(ConversationFact), [fact_row(f, clock) for f in facts])
+    zones = {cid: ZoneInfo(tz) for cid, tz in (await session.execute(select(Client.id, Client.timezone).where(
+        Client.id.in_({f.client_id for f in facts})))).all()}
+    rows = [fact_row(f, clock, zones.get(f.client_id, ZoneInfo("UTC"))) for f in facts]
+    await session.execute(insert(ConversationFact), rows)
     stretches = [row for f in facts for row in assignment_rows(f, clock)]
     if stretches:
         await session.execute(insert(AssignmentFact), stretches)
+    touched += [(r["client_id"], r["opened_slot"], r["opened_day"]) for r in rows]
+    await buckets.recompute(session, buckets.touched_by(touched))
     return len(facts)
 
 

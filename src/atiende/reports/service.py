@@ -7,13 +7,12 @@ client (another client's campaign is simply not found). Each metric's definition
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, case, cast, func, literal, select, text
+from sqlalchemy import Text, case, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atiende.auth.caller import Caller
@@ -26,9 +25,11 @@ from atiende.conversations.models import SurveyResponse as R
 from atiende.conversations.workview import member_names
 from atiende.errors import NotFound
 from atiende.reports import aggregates as agg
+from atiende.reports import buckets as bk
 from atiende.reports import metrics as m
 from atiende.reports import rollups
 from atiende.reports.aggregates import A, F
+from atiende.reports.buckets import H
 from atiende.reports.facts import load_facts_of
 from atiende.reports.filters import ReportFilters
 from atiende.reports.models import PresenceSpan
@@ -86,17 +87,32 @@ class ReportService:
         previous = filters.previous()
         both = agg.cohort(filters, start=previous.start)
         period = case((F.opened_at >= filters.start, 1), else_=0)
-        wait = _chosen(policies, F.queue_wait_s, F.queue_wait_bs)
-        within = agg.count_if(F.offered & F.queue_wait_s.is_not(None)
-                              & (wait <= _per_campaign(policies, lambda p: p.queue_optimal_seconds)))
+        within = agg.within_sla(policies)
         flags = (F.answered, F.closed, F.offered, F.abandoned, F.surveyed, F.responded, F.bot_started,
                  F.bot_resolved, F.bot_handoff)
         groups: dict[int, list[Any]] = {0: [], 1: []}
-        for row in (await session.execute(
-                select(period, F.channel_id, F.campaign_id, F.project_id, func.count(), func.min(F.conversation_id),
-                       within, func.sum(F.rating_sum), func.sum(F.rating_count), *(agg.count_if(f) for f in flags))
-                .where(*both).group_by(period, F.channel_id, F.campaign_id, F.project_id))).all():
+        if bk.counts_answer(filters) and bk.counts_answer(previous):
+            hour_period = case((H.hour >= bk.first_hour(filters), 1), else_=0)
+            counted = select(hour_period, H.channel_id, H.campaign_id, H.project_id, func.sum(H.n),
+                             func.min(H.first_id), func.sum(H.within), func.sum(H.rating_sum),
+                             func.sum(H.rating_count), *(func.sum(getattr(H, name)) for name in bk.FLAGS)).where(
+                *bk.hour_range(filters, start=previous.start)).group_by(
+                hour_period, H.channel_id, H.campaign_id, H.project_id)
+        else:
+            counted = select(period, F.channel_id, F.campaign_id, F.project_id, func.count(),
+                             func.min(F.conversation_id), within, func.sum(F.rating_sum), func.sum(F.rating_count),
+                             *(agg.count_if(f) for f in flags)).where(*both).group_by(
+                period, F.channel_id, F.campaign_id, F.project_id)
+        for row in (await session.execute(counted)).all():
             groups[row[0]].append(row[1:])
+        if bk.durations_answer(filters, await self.client_timezone(session, filters.client_id)):
+            bucketed = await bk.duration_stats(session, filters, previous)
+            times_of: dict[int, list[Stats]] = {
+                p: [bucketed[p].get(metric, Stats()) for metric in bk.Metric] for p in (0, 1)}
+            return SummaryWithChange(
+                current=await self._summary(session, filters, names, groups[1], times_of[1][:6], times_of[1][6:]),
+                previous=await self._summary(session, previous, names, groups[0], times_of[0][:6],
+                                             times_of[0][6:]))
         times = await agg.grouped_stats(session, select(
             period.label("g"), F.queue_wait_s, F.queue_wait_bs, F.first_response_s, F.first_response_bs,
             F.resolution_s, F.resolution_bs).where(*both), values=6)
@@ -180,9 +196,14 @@ class ReportService:
                 buckets[start] = Bucket(start=start, label=day.isoformat())
             day += timedelta(days=1)
         heatmap = [[0] * 24 for _ in range(7)]
-        for slot, n, answered, closed, abandoned in (await session.execute(
-                select(F.opened_slot, func.count(), agg.count_if(F.answered), agg.count_if(F.closed),
-                       agg.count_if(F.abandoned)).where(*where).group_by(F.opened_slot))).all():
+        if bk.counts_answer(filters):
+            counted = select(H.hour * (bk.HOUR // rollups.SLOT_SECONDS), func.sum(H.n), func.sum(H.answered),
+                             func.sum(H.closed), func.sum(H.abandoned)).where(
+                *bk.hour_range(filters)).group_by(H.hour)
+        else:
+            counted = select(F.opened_slot, func.count(), agg.count_if(F.answered), agg.count_if(F.closed),
+                             agg.count_if(F.abandoned)).where(*where).group_by(F.opened_slot)
+        for slot, n, answered, closed, abandoned in (await session.execute(counted)).all():
             local = rollups.slot_start(slot).astimezone(zone)
             heatmap[local.weekday()][local.hour] += n
             key = local.replace(minute=0, second=0, microsecond=0, tzinfo=None)
@@ -375,8 +396,8 @@ class ReportService:
             (F.resolution_s, F.resolution_bs, lambda p: p.resolution_hours * 3600, lambda p: p.resolution_hours * 3600))
         columns: list[Any] = []
         for clock_s, business_s, optimal, low in targets:
-            seconds = _chosen(policies, clock_s, business_s)
-            opt, lo = _per_campaign(policies, optimal), _per_campaign(policies, low)
+            seconds = agg.chosen(policies, clock_s, business_s)
+            opt, lo = agg.per_campaign(policies, optimal), agg.per_campaign(policies, low)
             columns += [func.count(clock_s), agg.count_if(seconds <= opt),
                         agg.count_if((seconds > opt) & (seconds <= lo)), agg.count_if(seconds > lo)]
         rows = []
@@ -394,25 +415,6 @@ class ReportService:
                 resolution_hours=policy.resolution_hours, queue=measured[0], first_response=measured[1],
                 resolution=measured[2])))
         return [row for _first, row in sorted(rows, key=lambda r: (r[1].name.lower(), r[0]))]
-
-
-def _per_campaign(policies: Policies, value: Callable[[Policy], int]) -> Any:
-    """A policy's threshold for each fact's campaign (its own policy, else the client default)."""
-    default, own = policies
-    if not own:
-        return literal(value(default))
-    return case({cid: value(p) for cid, p in own.items()}, value=F.campaign_id, else_=value(default))
-
-
-def _chosen(policies: Policies, clock_s: Any, business_s: Any) -> Any:
-    """The business seconds where the campaign's policy counts business hours, else the clock's
-    (``sla.elapsed``; a campaign without a schedule has business seconds equal to the clock's)."""
-    default, own = policies
-    if default.business_hours:
-        on_the_clock = [cid for cid, p in own.items() if not p.business_hours]
-        return case((F.campaign_id.in_(on_the_clock), clock_s), else_=business_s)
-    in_business = [cid for cid, p in own.items() if p.business_hours]
-    return case((F.campaign_id.in_(in_business), business_s), else_=clock_s)
 
 
 report_service = ReportService()
