@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, Route, async_playwright, expect
 from sqlalchemy import delete, select
 
 from atiende.auth.models import Membership, User
@@ -67,6 +67,16 @@ async def browser() -> AsyncIterator[Browser]:
         await browser.close()
 
 
+async def _answer_late(route: Route) -> None:
+    """The widget's POST reaches the server at once; its answer reaches the page 2 s later."""
+    if route.request.method != "POST":
+        await route.continue_()
+        return
+    response = await route.fetch()
+    await asyncio.sleep(2)
+    await route.fulfill(response=response)
+
+
 async def test_the_demo_bot_answers_on_the_widget_and_hands_off_with_the_transcript(
         browser: Browser, server: tuple[LiveServer, dict[str, Any]], db_kind: str) -> None:
     live, people = server
@@ -83,9 +93,14 @@ async def test_the_demo_bot_answers_on_the_widget_and_hands_off_with_the_transcr
     await message.press("Enter")
     await expect(panel.locator(".msg.bot").filter(has_text="Soy el Asistente Demo")).to_be_visible()
     await expect(panel.locator(".msg.bot").filter(has_text="Puedes pagar en línea con PSE")).to_be_visible()
+    await page.route("**/messages", _answer_late)  # as on a slow network: the socket is faster
     await message.fill("olvide mi clave y no puedo entrar")
     await message.press("Enter")
     await expect(panel.locator(".msg.bot").filter(has_text="¿Olvidaste tu contraseña?")).to_be_visible()
+    # The customer's line shows once: its "enviando…" copy goes as soon as the stored one arrives.
+    assert await panel.locator(".msg.visitor").filter(has_text="olvide mi clave").count() == 1
+    assert await panel.locator(".msg.pending").count() == 0
+    await page.unroute("**/messages", _answer_late)
     if db_kind == "sqlite":
         await page.screenshot(path=str(DOCS / "widget-faq-bot.png"))
     # A greeting brings the menu back, as buttons to tap (its numbered lines are not repeated).

@@ -45,7 +45,7 @@
   }[lang];
   var color = /^#[0-9a-fA-F]{3,8}$/.test(script.getAttribute("data-color") || "") ? script.getAttribute("data-color") : "#0b6bcb";
 
-  var state = {token: null, config: null, lastId: 0, seen: {}, open: false, unread: 0, status: null, survey: null,
+  var state = {token: null, config: null, lastId: 0, seen: {}, pending: [], open: false, unread: 0, status: null, survey: null,
     socket: null, polling: false, wsFailures: 0, readUpTo: 0};
   try { state.token = JSON.parse(localStorage.getItem(KEY) || "{}").token || null; } catch (e) { state.token = null; }
 
@@ -231,16 +231,25 @@
       return ensureSession().then(function () { if (state.token) return post(body, retried); });
     }
     var pending = body.text ? addBubble({sender: "visitor", text: body.text, attachments: [], pending: true}) : null;
+    if (pending) state.pending.push({text: body.text, node: pending});
     say("");
     return call("POST", "/messages", body).then(function (data) {
-      if (pending) pending.remove();
+      settle(pending);
       render({messages: [data.message]});
     }).catch(function (err) {
-      if (pending) pending.remove();
+      settle(pending);
       if (!err.status && !retried) return post(body, true);  // network hiccup: same id, stored once
       say(problem(err));
       if (body.text && !input.value) input.value = body.text;
     });
+  }
+
+  // A sent text shows at once as "enviando…"; it goes away when the stored message arrives, by the
+  // POST's answer or first on the live socket (a bot may answer before the POST returns).
+  function settle(node) {
+    if (!node) return;
+    node.remove();
+    state.pending = state.pending.filter(function (p) { return p.node !== node; });
   }
 
   function sendFile(file) {
@@ -311,6 +320,10 @@
       if (state.seen[m.id]) return;
       state.seen[m.id] = true;
       state.lastId = Math.max(state.lastId, m.id);
+      if (m.sender === "visitor") {
+        var mine = state.pending.filter(function (p) { return p.text === m.text; })[0];
+        if (mine) settle(mine.node);
+      }
       addBubble(m);
       if (m.sender !== "visitor") { fresh++; state.newestOurs = Math.max(state.newestOurs || 0, m.id); }
       state.choices = m.sender === "bot" ? (m.choices || []) : [];  // a bot's menu, until anyone writes again
