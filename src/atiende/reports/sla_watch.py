@@ -2,7 +2,7 @@
 (``sla:campaign:<id>``) wakes when the oldest waiting conversation passes the policy's low queue
 threshold (in business time when the policy says so), stores the breach once and publishes
 ``conversation.sla_breached`` on the bus, then sleeps until the next one. The job is kept due
-from the engine's one dispatch pass (``conversations.hours.dispatch_within``), which runs each
+from the engine's one dispatch pass (``conversations.dispatch``), which runs each
 time a conversation joins the queue."""
 
 from datetime import datetime
