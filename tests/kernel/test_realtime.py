@@ -4,22 +4,19 @@ listener alone (logged); one bus subscription per process, also over Redis."""
 
 import asyncio
 import logging
-import os
-import time
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import pytest
-import redis.asyncio as redis
 
 from atiende import realtime
 from atiende.auth.events import SESSIONS_CHANGED, SessionsChanged
-from atiende.bus import BusEvent, InProcessBus, RedisBus
+from atiende.bus import BusEvent, InProcessBus
 from atiende.conversations.events import (
     ConversationAssigned, ConversationQueued, MessageReceived, PresenceChanged, QueueChanged,
 )
+from tests.kernel.test_redis_bus import redis_pair
 
-REDIS_URL = os.environ.get("ATIENDE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
 
 
@@ -198,32 +195,24 @@ async def test_one_fan_out_per_app_and_bus() -> None:
 
 
 async def test_over_redis_one_subscription_per_process_delivers_by_key() -> None:
-    channel = f"atiende-test:{time.time_ns()}"
-    publisher, listening = RedisBus(REDIS_URL, channel), RedisBus(REDIS_URL, channel)
-    try:
-        await publisher.start()
-        await listening.start()
-    except (OSError, redis.ConnectionError) as exc:
-        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({exc}); the bus tests need it")
-    fanout = realtime.Fanout(listening)
-    ana, beto = fanout.listen([realtime.agent(7)]), fanout.listen([realtime.agent(8)])
-    board = fanout.listen([realtime.client(1)])
-    try:
-        assert len(listening._hub._subscriptions) == 1
-        await publisher.publish_all([
-            received(1, 7), received(2, 8),
-            ConversationAssigned(client_id=1, campaign_id=2, conversation_id=3, status="assigned", membership_id=7,
-                                 membership_ids=(7,))])
-        async with asyncio.timeout(5):
-            heard = [await board.get() for _ in range(3)]
-            first_for_ana = [await ana.get(), await ana.get()]
-            first_for_beto = await beto.get()
-        assert [e.conversation_id for e in heard] == [1, 2, 3]
-        assert [e.conversation_id for e in first_for_ana] == [1, 3]
-        assert first_for_beto.conversation_id == 2 and beto.queue.empty()
-    finally:
-        for listener in (ana, beto, board):
-            listener.close()
-        assert not listening._hub._subscriptions
-        await publisher.stop()
-        await listening.stop()
+    async with redis_pair() as (publisher, listening):
+        fanout = realtime.Fanout(listening)
+        ana, beto = fanout.listen([realtime.agent(7)]), fanout.listen([realtime.agent(8)])
+        board = fanout.listen([realtime.client(1)])
+        try:
+            assert len(listening._hub._subscriptions) == 1
+            await publisher.publish_all([
+                received(1, 7), received(2, 8),
+                ConversationAssigned(client_id=1, campaign_id=2, conversation_id=3, status="assigned", membership_id=7,
+                                     membership_ids=(7,))])
+            async with asyncio.timeout(5):
+                heard = [await board.get() for _ in range(3)]
+                first_for_ana = [await ana.get(), await ana.get()]
+                first_for_beto = await beto.get()
+            assert [e.conversation_id for e in heard] == [1, 2, 3]
+            assert [e.conversation_id for e in first_for_ana] == [1, 3]
+            assert first_for_beto.conversation_id == 2 and beto.queue.empty()
+        finally:
+            for listener in (ana, beto, board):
+                listener.close()
+            assert not listening._hub._subscriptions

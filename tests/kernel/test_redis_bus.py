@@ -2,8 +2,10 @@
 in order, once; a bad message on the channel is logged and skipped."""
 
 import asyncio
+import contextlib
 import os
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as redis
@@ -12,6 +14,24 @@ from atiende.bus import RedisBus
 from atiende.conversations.events import ConversationAssigned, QueueChanged
 
 REDIS_URL = os.environ.get("ATIENDE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@contextlib.asynccontextmanager
+async def redis_pair() -> AsyncIterator[tuple[RedisBus, RedisBus]]:
+    """Two started buses on a channel of their own (a publishing and a listening process);
+    a missing Redis fails the test loudly."""
+    channel = f"atiende-test:{time.time_ns()}"
+    publisher, listener = RedisBus(REDIS_URL, channel), RedisBus(REDIS_URL, channel)
+    try:
+        await publisher.start()
+        await listener.start()
+    except (OSError, redis.ConnectionError) as exc:
+        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({exc}); the bus tests need it")
+    try:
+        yield publisher, listener
+    finally:
+        await publisher.stop()
+        await listener.stop()
 
 
 async def _next(subscription: object, count: int) -> list[object]:
@@ -25,14 +45,7 @@ async def _next(subscription: object, count: int) -> list[object]:
 
 
 async def test_a_batch_published_at_once_arrives_in_order_as_typed_events() -> None:
-    channel = f"atiende-test:{time.time_ns()}"
-    publisher, listener = RedisBus(REDIS_URL, channel), RedisBus(REDIS_URL, channel)
-    try:
-        await publisher.start()
-        await listener.start()
-    except (OSError, redis.ConnectionError) as exc:
-        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({exc}); the bus tests need it")
-    try:
+    async with redis_pair() as (publisher, listener):
         with listener.subscribe() as subscription:
             events = [ConversationAssigned(client_id=1, campaign_id=2, conversation_id=n, status="assigned",
                                            membership_id=7, membership_ids=(7,)) for n in range(3)]
@@ -42,9 +55,6 @@ async def test_a_batch_published_at_once_arrives_in_order_as_typed_events() -> N
         assert [type(e).__name__ for e in heard] == ["ConversationAssigned"] * 3 + ["QueueChanged"] * 2
         assert [e.conversation_id for e in heard[:3]] == [0, 1, 2]  # type: ignore[attr-defined]
         assert heard[4].queued == 5  # type: ignore[attr-defined]
-    finally:
-        await publisher.stop()
-        await listener.stop()
 
 
 async def test_a_malformed_message_is_skipped_and_the_reader_goes_on() -> None:
